@@ -1,0 +1,14 @@
+"""minigrad: a readable reverse-mode autodiff engine over NumPy.
+
+    import minigrad as mg
+    x = mg.tensor([[1.0, 2.0]], requires_grad=True)
+    y = (x * 3).tanh().sum(); y.backward()
+"""
+from .tensor import (Tensor, arange, default_rng, eye, full, manual_seed, ones, ones_like, rand, randn, tensor,
+                     zeros, zeros_like)
+from .autograd import (Cost, Function, backward_rules, detect_anomaly, enable_grad, grad, is_grad_enabled,
+                       no_grad, set_grad_enabled)
+from .ops import *  # noqa: F401,F403  (the differentiable functions: mg.exp, mg.matmul, ...)
+from . import ops
+
+__version__ = "0.1.0"

@@ -1,0 +1,326 @@
+"""The Tensor: an ndarray, its gradient, and the graph node that made it.
+
+A Tensor knows nothing of ops: `minigrad.ops` installs the arithmetic methods
+(`+`, `@`, `.sum()`, ...) and `minigrad.autograd` runs `backward()`.
+"""
+import numpy as np
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+_default_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed the default generator used by every random function called without `rng=`."""
+    global _default_rng
+    _default_rng = np.random.default_rng(seed)
+    return _default_rng
+
+
+def default_rng():
+    """The generator that random functions use when no `rng=` is given."""
+    return _default_rng
+
+
+def _to_array(data, dtype=None, copy=False):
+    """ndarray for `data`: Python floats become float32, ndarrays keep their dtype (as in PyTorch)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
+    arr = np.array(data)
+    if arr.dtype == np.float64:
+        arr = arr.astype(DEFAULT_FLOAT)
+    elif arr.dtype.kind == "i":
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "biuf":
+        raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} data (dtype {arr.dtype}); "
+                        "pass numbers, nested lists of numbers or a numeric ndarray")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it and backpropagate through them.
+
+    `Tensor(data)` wraps an ndarray without copying it; `mg.tensor(data)` always copies.
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "name", "__weakref__")
+    __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping in NumPy
+
+    def __init__(self, data, dtype=None, requires_grad=False, name=None):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._version = [0]  # shared by every Tensor viewing the same storage (see detach)
+        self._hooks = None
+        self.name = name
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @staticmethod
+    def _wrap(data, requires_grad=False, grad_fn=None):
+        """Fast internal constructor: `data` is already an ndarray of the right dtype."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        t._version = [0]
+        t._hooks = None
+        t.name = None
+        return t
+
+    # ---- attributes -----------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if flag and self.data.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
+                            "make it float first, e.g. mg.tensor(data, dtype='float32')")
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach() instead")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = flag
+        return self
+
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self.grad_fn is None, doc="True unless an op that records gradients made this tensor.")
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self):
+        """The underlying ndarray (shares memory, as in PyTorch)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can be converted to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data)
+
+    __hash__ = object.__hash__  # == builds a tensor, so hashing is by identity
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.describe()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ---- autograd ---------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`. `grad` is required unless self has one element."""
+        from .autograd import backward
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def detach(self):
+        """A tensor with the same data (and version counter) that is cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        hooks = self.grad_fn.hooks if self.grad_fn is not None else None
+        if hooks is None:
+            if self.grad_fn is not None:
+                hooks = self.grad_fn.hooks = []
+            else:
+                hooks = self._hooks = self._hooks or []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep the gradient of this non-leaf tensor in `.grad` after backward."""
+        if self.grad_fn is None:
+            return self
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                t.grad = grad if t.grad is None else t.grad + grad
+        self.register_hook(keep)
+        return self
+
+    # ---- in-place updates (no graph): optimizers and initialisers use these -------------
+    def _assign(self, value):
+        from .autograd import is_grad_enabled
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError("an in-place operation on a tensor that requires grad would corrupt its gradient; "
+                               "do it inside `with mg.no_grad():` (as an optimizer does) or use an out-of-place op")
+        np.copyto(self.data, value.data if isinstance(value, Tensor) else value, casting="same_kind")
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._assign(self + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other, alpha=1):
+        return self._assign(self - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other):
+        return self._assign(self * other)
+
+    def div_(self, other):
+        return self._assign(self / other)
+
+    def clamp_(self, min=None, max=None):
+        return self._assign(self.clip(min, max))
+
+    def copy_(self, src):
+        return self._assign(src)
+
+    def fill_(self, value):
+        return self._assign(np.full(self.shape, value, dtype=self.dtype))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def __setitem__(self, index, value):
+        from .autograd import is_grad_enabled
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError("item assignment into a tensor that requires grad is not recorded; build the "
+                               "value out of place (mg.where, mg.concat) or assign inside `with mg.no_grad():`")
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index) if isinstance(index, tuple) else \
+            (index.data if isinstance(index, Tensor) else index)
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+
+    def _inplace_or_rebind(self, op, other):
+        """`x += y`: in place when no graph is recorded; otherwise out of place (Python rebinds x)."""
+        from .autograd import is_grad_enabled
+        if self.requires_grad and is_grad_enabled():
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf tensor that requires grad cannot be updated in place "
+                                   "(x += ...); do it inside `with mg.no_grad():`")
+            return op(self, other)
+        return self._assign(op(self, other))
+
+    def __iadd__(self, other):
+        return self._inplace_or_rebind(type(self).__add__, other)
+
+    def __isub__(self, other):
+        return self._inplace_or_rebind(type(self).__sub__, other)
+
+    def __imul__(self, other):
+        return self._inplace_or_rebind(type(self).__mul__, other)
+
+    def __itruediv__(self, other):
+        return self._inplace_or_rebind(type(self).__truediv__, other)
+
+    # ---- conversions --------------------------------------------------------------------------
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+# ---- creation helpers ---------------------------------------------------------------------------
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of `data`. Float data becomes float32 unless `dtype=` says otherwise."""
+    t = Tensor.__new__(Tensor)
+    Tensor.__init__(t, _to_array(data, dtype, copy=True), requires_grad=requires_grad)
+    return t
+
+
+def _shape(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def _float(dtype):
+    return DEFAULT_FLOAT if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False):
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if dtype is None and isinstance(fill_value, (bool, int)) and not isinstance(fill_value, float):
+        dtype = bool if isinstance(fill_value, bool) else np.int64
+    return Tensor(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, requires_grad=False):
+    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
+    """Like numpy.arange; integer arguments give int64, float ones float32."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else DEFAULT_FLOAT
+    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False):
+    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad=False, rng=None):
+    """Standard normal samples from `rng` (default: the generator seeded by mg.manual_seed)."""
+    data = (rng or _default_rng).standard_normal(_shape(shape)).astype(_float(dtype), copy=False)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad=False, rng=None):
+    """Uniform samples on [0, 1) from `rng` (default: the generator seeded by mg.manual_seed)."""
+    data = (rng or _default_rng).random(_shape(shape)).astype(_float(dtype), copy=False)
+    return Tensor(data, requires_grad=requires_grad)
