@@ -98,8 +98,8 @@ class Node:
     is a leaf that requires grad, or None.
     """
     hooks = None
-    released = False
     created_at = None
+    _out = None
 
     def __init__(self, op):
         self.op = op
@@ -107,22 +107,27 @@ class Node:
 
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; modifying one in place before backward is then an error."""
-        self._saved = tuple((t, t._version, t._version[0]) if isinstance(t, Tensor) else (t, None, None)
-                            for t in tensors)
+        self._saved = tensors
+        self._versions = [t._version[0] if isinstance(t, Tensor) else None for t in tensors]
+
+    @property
+    def released(self):
+        return self._saved is None
 
     @property
     def saved_tensors(self):
-        if self.released:
+        saved = self._saved
+        if saved is None:
             raise RuntimeError(f"op '{self.op.name}': trying to backward through the graph a second time (its saved "
                                "tensors were freed after the first backward); pass retain_graph=True to the first "
                                "backward() if you need to run it again")
-        for t, box, version in self._saved:
-            if box is not None and box[0] != version:
+        for t, version in zip(saved, self._versions):
+            if version is not None and t._version[0] != version:
                 raise RuntimeError(
                     f"op '{self.op.name}'{self._where()}: a tensor of shape {t.shape} it saved for backward was "
-                    f"modified in place (version {version} -> {box[0]}) before backward ran, so its gradient "
-                    "would be wrong; do the in-place change after backward, or use an out-of-place op")
-        return tuple(t for t, _, _ in self._saved)
+                    f"modified in place (version {version} -> {t._version[0]}) before backward ran, so its "
+                    "gradient would be wrong; do the in-place change after backward, or use an out-of-place op")
+        return saved
 
     @property
     def output(self):
@@ -134,9 +139,8 @@ class Node:
         return Tensor._wrap(data, True, self)
 
     def release(self):
-        self._saved = ()
-        self._out = None
-        self.released = True
+        """Free what backward needed; running this node again is then an error."""
+        self._saved = self._out = None
 
     def rule_name(self):
         rule = self.rule
@@ -328,15 +332,15 @@ def _seed(output, grad):
 
 def _dependencies(roots):
     """How many gradient edges point into each node reachable from roots (iterative, no recursion)."""
-    deps = {}
     stack = [r.grad_fn for r in roots if r.grad_fn is not None]
-    seen = set(stack)
+    deps = dict.fromkeys(stack, 0)
     while stack:
         for parent in stack.pop().parents:
             if type(parent) is Node:
-                deps[parent] = deps.get(parent, 0) + 1
-                if parent not in seen:
-                    seen.add(parent)
+                if parent in deps:
+                    deps[parent] += 1
+                else:
+                    deps[parent] = 1
                     stack.append(parent)
     return deps
 
@@ -386,7 +390,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 capture[node] = g
             results = ()
             if g is not None:
-                if node.released:
+                if node._saved is None:
                     raise RuntimeError(f"op '{node.op.name}': trying to backward through the graph a second time; "
                                        "its buffers were freed by the first backward. Pass retain_graph=True to "
                                        "the first backward() if you need to run it again")

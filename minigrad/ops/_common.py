@@ -1,20 +1,18 @@
 """Small helpers shared by the op families: lifting numbers to tensors, undoing broadcasting, costs."""
-from typing import NamedTuple
-
 import numpy as np
 
 from ..autograd import Cost
 from ..tensor import DEFAULT_FLOAT, Tensor
 
 
-class Meta(NamedTuple):
-    """Shape and dtype of an input, kept by ops that need no more of it for backward."""
-    shape: tuple
-    dtype: np.dtype
+def meta(t):
+    """(shape, dtype) of an input: all a rule needs to shape that input's gradient."""
+    return t.data.shape, t.data.dtype
 
-    @staticmethod
-    def of(t):
-        return Meta(t.shape, t.dtype)
+
+class Meta:
+    """Kept for compatibility: `Meta.of(t)` is `meta(t)`."""
+    of = staticmethod(meta)
 
 
 def lift(x, like=None):
@@ -37,14 +35,15 @@ def const(array, dtype):
 
 
 def unbroadcast(g, like):
-    """Sum a gradient over the axes broadcasting added, and cast it, to match `like`'s shape and dtype."""
-    shape = like.shape
-    if g.shape != shape:
+    """Sum a gradient over the axes broadcasting added, and cast it, to match `like`'s shape and dtype.
+    `like` is a tensor or a (shape, dtype) pair from `meta`."""
+    shape, dtype = like if type(like) is tuple else (like.data.shape, like.data.dtype)
+    if g.data.shape != shape:
         lead = g.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
         g = g.sum(axis=axes, keepdims=True).reshape(shape)
-    if g.dtype != like.dtype:
-        g = g.astype(like.dtype)
+    if g.data.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._common import Meta, const, lift, movement, per_element, unbroadcast
+from ._common import const, lift, meta, movement, per_element, unbroadcast
 
 
 def _binary(op, a, b):
@@ -20,12 +20,13 @@ class Add(Function):
     """a + b.   da = g,  db = g."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.like = Meta.of(a), Meta.of(b)
+        ctx.like = meta(a), meta(b)
         return a.data + b.data
 
     @staticmethod
     def backward(ctx, g):
-        return unbroadcast(g, ctx.like[0]), unbroadcast(g, ctx.like[1])
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(g, ctx.like[0]) if need_a else None), (unbroadcast(g, ctx.like[1]) if need_b else None)
 
     cost = per_element(1)
 
@@ -34,12 +35,13 @@ class Sub(Function):
     """a - b.   da = g,  db = -g."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.like = Meta.of(a), Meta.of(b)
+        ctx.like = meta(a), meta(b)
         return a.data - b.data
 
     @staticmethod
     def backward(ctx, g):
-        return unbroadcast(g, ctx.like[0]), unbroadcast(-g, ctx.like[1]) if ctx.needs_input_grad[1] else None
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(g, ctx.like[0]) if need_a else None), (unbroadcast(-g, ctx.like[1]) if need_b else None)
 
     cost = per_element(1)
 
@@ -327,14 +329,15 @@ class Maximum(Function):
     """max(a, b) elementwise. The gradient goes to the larger input; ties split it half and half."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.like = Meta.of(a), Meta.of(b)
+        ctx.like = meta(a), meta(b)
         ctx.share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
         return np.maximum(a.data, b.data)
 
     @staticmethod
     def backward(ctx, g):
-        share = ctx.share
-        return unbroadcast(g * const(share, g.dtype), ctx.like[0]), unbroadcast(g * const(1 - share, g.dtype), ctx.like[1])
+        share, (need_a, need_b) = ctx.share, ctx.needs_input_grad
+        return (unbroadcast(g * const(share, g.dtype), ctx.like[0]) if need_a else None,
+                unbroadcast(g * const(1 - share, g.dtype), ctx.like[1]) if need_b else None)
 
     cost = per_element(1)
 
@@ -343,7 +346,7 @@ class Minimum(Function):
     """min(a, b) elementwise. The gradient goes to the smaller input; ties split it half and half."""
     @staticmethod
     def forward(ctx, a, b):
-        ctx.like = Meta.of(a), Meta.of(b)
+        ctx.like = meta(a), meta(b)
         ctx.share = np.where(a.data < b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
         return np.minimum(a.data, b.data)
 
@@ -376,14 +379,15 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = np.asarray(cond.data if hasattr(cond, "data") else cond, bool)
-        ctx.like = Meta.of(a), Meta.of(b)
+        ctx.like = meta(a), meta(b)
         return np.where(ctx.cond, a.data, b.data)
 
     @staticmethod
     def backward(ctx, g):
-        zero = const(0, g.dtype)
-        mask = const(ctx.cond, bool)
-        return None, unbroadcast(where(mask, g, zero), ctx.like[0]), unbroadcast(where(mask, zero, g), ctx.like[1])
+        zero, mask = const(0, g.dtype), const(ctx.cond, bool)
+        _, need_a, need_b = ctx.needs_input_grad
+        return (None, unbroadcast(where(mask, g, zero), ctx.like[0]) if need_a else None,
+                unbroadcast(where(mask, zero, g), ctx.like[1]) if need_b else None)
 
     cost = per_element(1)
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..tensor import Tensor
-from ._common import Meta, lift, movement, unbroadcast
+from ._common import lift, meta, movement, unbroadcast
 
 
 class Reshape(Function):
@@ -46,7 +46,7 @@ class Expand(Function):
     """x broadcast to `shape` (a read-only view).   dx = g summed over the broadcast axes."""
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.like = Meta.of(x)
+        ctx.like = meta(x)
         try:
             return np.broadcast_to(x.data, shape)
         except ValueError:
