@@ -1,0 +1,104 @@
+"""Weight initialisers (PyTorch's `torch.nn.init`): each fills a tensor in place, under no_grad, from
+`rng=` or the generator seeded by `mg.manual_seed`, and returns it.
+
+Kaiming / He: He et al., "Delving Deep into Rectifiers", ICCV 2015: std = gain / sqrt(fan).
+Xavier / Glorot: Glorot & Bengio, AISTATS 2010: std = gain * sqrt(2 / (fan_in + fan_out)).
+"""
+import math
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import default_rng
+
+
+def _fill(tensor, values):
+    with no_grad():
+        tensor.copy_(np.asarray(values).astype(tensor.dtype, copy=False))
+    return tensor
+
+
+def _rng(rng):
+    return rng if rng is not None else default_rng()
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The gain PyTorch recommends for a nonlinearity (std multiplier that keeps activations' scale)."""
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "sigmoid", "identity")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of {linear + ('tanh', 'relu', 'leaky_relu', 'selu')}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """fan_in = in_features * receptive field, fan_out = out_features * receptive field
+    for a weight of shape (out, in, *kernel)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, this one has "
+                         f"shape {tensor.shape}")
+    receptive = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"init: mode must be 'fan_in' or 'fan_out', not {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a=0.0, b=1.0, rng=None):
+    """Fill with U(a, b)."""
+    return _fill(tensor, _rng(rng).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor, mean=0.0, std=1.0, rng=None):
+    """Fill with N(mean, std^2)."""
+    return _fill(tensor, _rng(rng).normal(mean, std, tensor.shape))
+
+
+def constant_(tensor, val):
+    return _fill(tensor, np.full(tensor.shape, val))
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1.0)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """U(-bound, bound), bound = gain * sqrt(3 / fan). With a = sqrt(5) this is PyTorch's default for
+    Linear and Conv2d weights: bound = 1 / sqrt(fan_in)."""
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
+    return uniform_(tensor, -bound, bound, rng=rng)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
+    """N(0, std^2), std = gain / sqrt(fan)."""
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    return normal_(tensor, 0.0, std, rng=rng)
+
+
+def xavier_uniform_(tensor, gain=1.0, rng=None):
+    """U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -a, a, rng=rng)
+
+
+def xavier_normal_(tensor, gain=1.0, rng=None):
+    """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)

@@ -1,0 +1,439 @@
+"""`Module` and `Parameter`: the containers every layer is built from (PyTorch's names and behaviour).
+
+A Module registers what is assigned to it: a `Parameter` goes into `_parameters`, a Module into
+`_modules` (its name there, e.g. `features.2`, is the path the tracer reports), a running statistic
+into `_buffers` through `register_buffer`. Calling a module runs `forward` between its hooks:
+the global ones (`register_module_forward_pre_hook`, `register_module_forward_hook`, which the tracer
+uses to know which module an op ran under) and the module's own.
+"""
+import itertools
+from collections import OrderedDict
+from typing import NamedTuple
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that is a learnable weight of a module: a leaf that requires grad.
+
+    constraint: a callable `constraint(p) -> tensor or ndarray` that optimizers apply after each step
+        (`p.apply_constraint()`), e.g. `WeightClip(1.0)` keeps a binary layer's latent weights in
+        [-1, 1], as larq's kernel constraints do.
+    bits: the weight's precision at inference (1 for a binarized weight, k for a k-bit one); None means
+        the bits of its dtype. The efficiency report reads it to give parameter bytes at real precision.
+    """
+
+    __slots__ = ("constraint", "_bits")
+
+    def __init__(self, data, constraint=None, bits=None, requires_grad=True):
+        super().__init__(data, requires_grad=requires_grad)
+        self.constraint = constraint
+        self._bits = None
+        self.bits = bits
+
+    @property
+    def bits(self):
+        """Bits per element at inference: the declared precision, else the dtype's (32 for float32)."""
+        return self._bits if self._bits is not None else self.data.dtype.itemsize * 8
+
+    @bits.setter
+    def bits(self, value):
+        if value is not None and (int(value) != value or value < 1):
+            raise ValueError(f"Parameter: bits must be a positive integer or None, got {value!r}")
+        self._bits = None if value is None else int(value)
+
+    @property
+    def nbytes(self):
+        """Storage at inference precision, in bytes (bits * elements / 8)."""
+        return self.bits * self.data.size / 8
+
+    def apply_constraint(self):
+        """Project the parameter onto its constraint set in place (no-op without a constraint)."""
+        if self.constraint is not None:
+            with no_grad():
+                self.copy_(self.constraint(self))
+        return self
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol):  # copy.deepcopy and pickle keep the class, constraint and bits
+        return (_rebuild_parameter, (self.data, self.constraint, self._bits, self.requires_grad))
+
+
+def _rebuild_parameter(data, constraint, bits, requires_grad):
+    return Parameter(np.array(data), constraint, bits, requires_grad)
+
+
+class WeightClip:
+    """Constraint that clips a weight to [-clip_value, clip_value] (larq's `WeightClip`)."""
+
+    def __init__(self, clip_value=1.0):
+        self.clip_value = float(clip_value)
+
+    def __call__(self, p):
+        return np.clip(p.data, -self.clip_value, self.clip_value)
+
+    def __repr__(self):
+        return f"WeightClip(clip_value={self.clip_value:g})"
+
+
+# ---- hooks ------------------------------------------------------------------------------------
+_hook_ids = itertools.count()
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+
+
+class RemovableHandle:
+    """Returned by every `register_*_hook`; `handle.remove()` unregisters the hook."""
+
+    def __init__(self, hooks):
+        self._hooks, self.id = hooks, next(_hook_ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _register(hooks, hook):
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_pre_hook(hook):
+    """Call `hook(module, args)` before every module's forward (all modules); a returned value
+    (a tuple, or one value) replaces the positional arguments. Returns a handle with `.remove()`."""
+    return _register(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook):
+    """Call `hook(module, args, output)` after every module's forward (all modules); a returned value
+    replaces the output. Returns a handle with `.remove()`."""
+    return _register(_global_forward_hooks, hook)
+
+
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list
+    unexpected_keys: list
+
+
+# ---- Module ------------------------------------------------------------------------------------
+class Module:
+    """Base class of every layer and model. Subclasses set attributes in `__init__` and define `forward`.
+
+        class MLP(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1, self.fc2 = nn.Linear(784, 100), nn.Linear(100, 10)
+            def forward(self, x):
+                return self.fc2(self.fc1(x).relu())
+    """
+
+    def __init__(self):
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+
+    # ---- registration by attribute assignment ----------------------------------------------
+    def _check_init(self, name):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign '{name}' before Module.__init__() ran; call super().__init__() "
+                                 f"first in {type(self).__name__}.__init__")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            self._check_init(name)
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._check_init(name)
+            self._forget(name)
+            self._modules[name] = value
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to parameter '{name}' of "
+                                f"{type(self).__name__}; assign an nn.Parameter (or None)")
+            self._parameters[name] = None
+        elif "_modules" in self.__dict__ and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to submodule '{name}' of "
+                                f"{type(self).__name__}; assign an nn.Module (or None)")
+            self._modules[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign a {type(value).__name__} to buffer '{name}' of "
+                                f"{type(self).__name__}; assign a Tensor (or None)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        self.__dict__.pop(name, None)
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        self._non_persistent.discard(name)
+
+    def __getattr__(self, name):  # only called when normal lookup fails
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if store in d and name in d[store]:
+                return d[store][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def register_parameter(self, name, param):
+        """Add a parameter (or None, for an optional one such as a missing bias)."""
+        self._check_init(name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter('{name}'): expected an nn.Parameter or None, "
+                            f"got {type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a tensor that is state but not learned (running statistics); saved in state_dict
+        unless persistent=False."""
+        self._check_init(name)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(np.asarray(tensor))
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        self._check_init(name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}'): {type(module).__name__} is not an nn.Module")
+        self._forget(name)
+        self._modules[str(name)] = module
+
+    register_module = add_module
+
+    # ---- running --------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
+
+    def __call__(self, *args, **kwargs):
+        if not (_global_forward_pre_hooks or _global_forward_hooks or self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in (*_global_forward_pre_hooks.values(), *self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in (*self._forward_hooks.values(), *_global_forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Call `hook(module, args)` before this module's forward; a returned value replaces args."""
+        return _register(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Call `hook(module, args, output)` after this module's forward; a returned value replaces output."""
+        return _register(self._forward_hooks, hook)
+
+    # ---- walking the tree -----------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix=""):
+        """(path, module) for this module and every descendant, depth first; each module once."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, store, recurse):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for prefix, module in modules:
+            for name, value in getattr(module, store).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{prefix}.{name}" if prefix else name), value
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(path, parameter) pairs, e.g. ('0.weight', ...); a shared parameter is listed once."""
+        for name, p in self._named_members("_parameters", recurse):
+            yield (f"{prefix}.{name}" if prefix else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        for name, b in self._named_members("_buffers", recurse):
+            yield (f"{prefix}.{name}" if prefix else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn):
+        """Call fn(module) on every submodule (children first) and on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # ---- modes and gradients --------------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (dropout drops, batch norm uses batch statistics); recursive; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: `train(False)`."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of all parameters (to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._wrap(np.zeros_like(p.data))
+
+    # ---- dtype ------------------------------------------------------------------------------------
+    def to(self, dtype):
+        """Cast floating-point parameters and buffers to `dtype` in place (e.g. float64 for gradcheck)."""
+        dtype = np.dtype(dtype)
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            if t.data.dtype.kind == "f" and t.data.dtype != dtype:
+                t.data = t.data.astype(dtype)
+                t.grad = None if t.grad is None else Tensor._wrap(t.grad.data.astype(dtype))
+                t._version[0] += 1
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # ---- state ------------------------------------------------------------------------------------
+    def state_dict(self, prefix=""):
+        """An ordered dict path -> ndarray (a copy) of every parameter and persistent buffer."""
+        state = OrderedDict()
+        for path, module in self.named_modules(prefix=prefix.rstrip(".")):
+            dot = f"{path}." if path else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    state[dot + name] = np.array(p.data)
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    state[dot + name] = np.array(b.data)
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays from `state_dict` into the parameters and buffers (in place, keeping dtypes).
+
+        A shape mismatch is always an error; with strict=True so are missing and unexpected keys.
+        Returns (missing_keys, unexpected_keys)."""
+        own = OrderedDict()
+        for path, module in self.named_modules():
+            dot = f"{path}." if path else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    own[dot + name] = p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    own[dot + name] = b
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and missing:
+            errors.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            errors.append(f"unexpected keys: {', '.join(unexpected)}")
+        values = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            if value.shape != target.shape:
+                errors.append(f"shape mismatch for '{key}': the checkpoint has {value.shape}, "
+                              f"the model has {target.shape}")
+            values[key] = value
+        if errors:
+            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors)
+                               + (". Pass strict=False to load only the matching keys" if strict and
+                                  (missing or unexpected) and not any("shape" in e for e in errors) else ""))
+        with no_grad():
+            for key, value in values.items():
+                own[key].copy_(value.astype(own[key].dtype, copy=False))
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ---- printing ---------------------------------------------------------------------------------
+    def extra_repr(self):
+        """The text inside this module's parentheses in its repr (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, child in self._modules.items():
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        name = type(self).__name__
+        if not self._modules:
+            return f"{name}({extra})"
+        return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
