@@ -418,6 +418,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                     deps[parent] -= 1
                     if deps[parent] == 0:
                         ready.append(parent)
+        given = set()  # ids of the gradient arrays already handed to a leaf in this pass
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
                 for hook in list(leaf._hooks):
@@ -426,8 +427,11 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                 if leaf in capture:
                     capture[leaf] = g
                 continue
-            if not create_graph and (g.data.base is not None or not g.data.flags.writeable):
-                g = Tensor._wrap(np.array(g.data))  # a leaf's .grad never views another array
+            if not create_graph:  # no two leaves share a .grad array, and none is a read-only broadcast
+                base = g.data if g.data.base is None else g.data.base
+                if id(base) in given or not g.data.flags.writeable:
+                    g = Tensor._wrap(np.array(g.data))
+                given.add(id(base))
             leaf.grad = g if leaf.grad is None else leaf.grad + g
     finally:
         _phase.reset(phase_token)
