@@ -7,3 +7,8 @@
 from . import init
 from .module import (Module, Parameter, RemovableHandle, WeightClip, register_module_forward_hook,
                      register_module_forward_pre_hook)
+from . import functional
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, Conv2d,
+                     CrossEntropyLoss, Dropout, Flatten, GELU, Hardtanh, Identity, L1Loss, LeakyReLU, Linear,
+                     LogSoftmax, MaxPool2d, ModuleList, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax,
+                     SquaredHingeLoss, Tanh)

@@ -1,0 +1,135 @@
+"""im2col and col2im: the two data-movement ops that turn a convolution into one matrix product.
+
+`unfold` (im2col) lays every receptive field of an image out as a column:
+
+    x (N, C, H, W)  ->  cols (C*KH*KW, N*OH*OW),
+    cols[(c, i, j), (n, p, q)] = xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+
+so that a convolution is `W.reshape(O, C*KH*KW) @ cols` (Chellapilla et al., "High Performance
+Convolutional Neural Networks for Document Processing", 2006). `fold` (col2im) is its adjoint: it adds
+every column entry back at the pixel it came from. Each is the other's backward, so gradients of any
+order flow through them, and the FLOPs of a convolution are those of the matmul (2 per MAC).
+"""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd import Cost, Function
+from ._common import lift
+
+
+def _pair(v, name, op):
+    """(a, b) for an int or a pair; a clear error otherwise."""
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    try:
+        a, b = v
+        return int(a), int(b)
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}") from None
+
+
+def _padding(p, op):
+    """((top, bottom), (left, right)) from an int, (ph, pw), or ((top, bottom), (left, right))."""
+    if isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(e, (tuple, list)) for e in p):
+        (t, b), (l, r) = p
+        pads = ((int(t), int(b)), (int(l), int(r)))
+    else:
+        ph, pw = _pair(p, "padding", op)
+        pads = ((ph, ph), (pw, pw))
+    if min(min(pads[0]), min(pads[1])) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got {p!r}")
+    return pads
+
+
+def output_size(size, kernel, stride, pads, dilation):
+    """Output length along one axis: floor((size + pads - dilation (kernel - 1) - 1) / stride) + 1."""
+    return (size + pads[0] + pads[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _geometry(shape, kernel_size, stride, padding, dilation, op):
+    """Validated geometry: kernel, stride, pads, dilation (pairs) and the output size (OH, OW)."""
+    if len(shape) != 4:
+        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(shape)}")
+    k = _pair(kernel_size, "kernel_size", op)
+    s = _pair(stride, "stride", op)
+    d = _pair(dilation, "dilation", op)
+    pads = _padding(padding, op)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: kernel_size, stride and dilation must be >= 1, got {k}, {s}, {d}")
+    out = tuple(output_size(shape[2 + a], k[a], s[a], pads[a], d[a]) for a in range(2))
+    if min(out) < 1:
+        raise ValueError(f"{op}: input of spatial size {tuple(shape[2:])} with padding {pads} is smaller than the "
+                         f"(dilated) kernel {tuple(d[a] * (k[a] - 1) + 1 for a in range(2))}; pad it or use a "
+                         "smaller kernel")
+    return k, s, pads, d, out
+
+
+class Unfold(Function):
+    """im2col: x (N, C, H, W) -> cols (C*KH*KW, N*OH*OW), cols[(c,i,j),(n,p,q)] = xpad[n, c, p sh + i dh, q sw + j dw].
+    dx = fold(g) (col2im, the adjoint)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
+        k, s, pads, d, (oh, ow) = _geometry(x.shape, kernel_size, stride, padding, dilation, "unfold")
+        ctx.geometry = (k, s, pads, d)
+        ctx.in_shape = x.shape
+        data = x.data
+        if pads != ((0, 0), (0, 0)):
+            data = np.pad(data, ((0, 0), (0, 0)) + pads, constant_values=pad_value)
+        n, c = x.shape[:2]
+        span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+        windows = sliding_window_view(data, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
+        cols = np.empty((c, k[0], k[1], n, oh, ow), data.dtype)
+        np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
+        return cols.reshape(c * k[0] * k[1], n * oh * ow)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Fold.apply(g, ctx.in_shape, *ctx.geometry)
+
+    @staticmethod
+    def cost(ctx, out, x, *args, **kwargs):
+        """Data movement: a copy of every receptive field, no arithmetic."""
+        return Cost(category="movement")
+
+
+class Fold(Function):
+    """col2im: cols (C*KH*KW, N*OH*OW) -> x (N, C, H, W), adding each entry back where unfold took it.
+    dcols = unfold(g). A loop over the KH*KW kernel offsets, each a strided add of a whole slab."""
+
+    @staticmethod
+    def forward(ctx, cols, shape, kernel_size, stride=1, padding=0, dilation=1):
+        k, s, pads, d, (oh, ow) = _geometry(shape, kernel_size, stride, padding, dilation, "fold")
+        ctx.geometry = (k, s, pads, d)
+        n, c, h, w = shape
+        if cols.shape != (c * k[0] * k[1], n * oh * ow):
+            raise ValueError(f"fold: cols of shape {cols.shape} do not fit an image {tuple(shape)} with kernel {k}: "
+                             f"expected {(c * k[0] * k[1], n * oh * ow)}")
+        hp, wp = h + sum(pads[0]), w + sum(pads[1])
+        out = np.zeros((c, n, hp, wp), cols.dtype)
+        slabs = cols.data.reshape(c, k[0], k[1], n, oh, ow)
+        for i in range(k[0]):
+            rows = slice(i * d[0], i * d[0] + s[0] * (oh - 1) + 1, s[0])
+            for j in range(k[1]):
+                out[:, :, rows, j * d[1]:j * d[1] + s[1] * (ow - 1) + 1:s[1]] += slabs[:, i, j]
+        return out[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w].transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Unfold.apply(g, *ctx.geometry)
+
+    @staticmethod
+    def cost(ctx, out, cols, *args, **kwargs):
+        """One add per column entry (overlapping windows accumulate)."""
+        return Cost(flops=cols.size, category="movement")
+
+
+def unfold(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
+    """im2col of a (N, C, H, W) tensor: (C*KH*KW, N*OH*OW) columns, one per output pixel.
+    padding: int, (ph, pw) or ((top, bottom), (left, right)); padded entries hold `pad_value`."""
+    return Unfold.apply(lift(x), kernel_size, stride, padding, dilation, pad_value)
+
+
+def fold(cols, output_shape, kernel_size, stride=1, padding=0, dilation=1):
+    """col2im, the adjoint of unfold: (C*KH*KW, N*OH*OW) columns summed back into an (N, C, H, W) image."""
+    return Fold.apply(lift(cols), tuple(output_shape), kernel_size, stride, padding, dilation)
