@@ -11,5 +11,6 @@ from .autograd import (Cost, Function, backward_rules, detect_anomaly, enable_gr
 from .ops import *  # noqa: F401,F403  (the differentiable functions: mg.exp, mg.matmul, ...)
 from . import ops
 from . import nn
+from .trace import trace
 
 __version__ = "0.1.0"

@@ -1,0 +1,437 @@
+"""The op-counting tracer: `with mg.trace() as tr:` records every op that passes the one door.
+
+    with mg.trace() as tr:
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+    tr.flops("forward"), tr.flops("backward"), tr.macs(), tr.bops()
+    print(tr.by_module())      # per layer, forward and backward (as fvcore's flop_count_table)
+    print(tr.by_op())          # per operator
+    tr.uncounted()             # the ops whose cost is unknown: nothing is silently zero
+
+How it sees things, without knowing any op by name:
+
+- **ops**: the tracer is an observer of `Function.apply` (`minigrad.autograd._observers`); for each
+  op it asks the op's own `cost(ctx, out, *inputs)`. An op without a `cost` goes to `tr.uncounted()`.
+- **bytes**: read = the input arrays' bytes, written = the output's; an output that is a view of an
+  input (reshape, expand, transpose) moves no bytes.
+- **phase**: `autograd.current_phase()`: 'forward', 'backward' (set by the engine) or 'optimizer'.
+- **module path** (`features.2`): the global module forward hooks of `mg.nn` keep a stack of the
+  modules running; a module's name is its attribute name in its parent's `_modules`.
+- **backward attribution and gradient norms**: every graph node recorded under the tracer gets a
+  probe in its `hooks`. The engine calls it with the node's gradient just before the node's rule
+  runs; the probe keeps the gradient's norm (the graph view shows it) and tells the tracer which node
+  the following backward ops belong to, so they inherit its module path and rule. The probe returns
+  None, so the gradient is unchanged: tracing changes no result.
+"""
+import numpy as np
+
+from . import autograd
+
+__all__ = ["trace", "Tracer", "OpRecord", "Table", "human", "tracing_overhead"]
+
+PHASES = ("forward", "backward", "optimizer")
+CATEGORIES = ("dot", "elementwise", "reduction", "movement")
+
+
+def human(n, unit=""):
+    """3538944 -> '3.539M' (as fvcore prints counts)."""
+    if n is None:
+        return "-"
+    n = float(n)
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3f}{suffix}{unit}"
+    return f"{n:.0f}{unit}" if n == int(n) else f"{n:.3g}{unit}"
+
+
+class OpRecord:
+    """One op application as the tracer saw it.
+
+    name, phase, module (dotted path or None), in_shapes / in_dtypes / out_shape / out_dtype,
+    flops / macs / bops, bytes_read / bytes_written, category, counted (False when the op declares
+    no cost), rule (the rule that produces, or produced, the gradient), grad_of (for a backward op:
+    the op whose gradient it computes), elapsed (wall seconds), note (why it was not counted).
+    """
+    __slots__ = ("name", "phase", "module", "in_shapes", "in_dtypes", "out_shape", "out_dtype", "flops", "macs",
+                 "bops", "bytes_read", "bytes_written", "category", "counted", "rule", "grad_of", "elapsed", "note")
+
+    def __init__(self, **fields):
+        for k in self.__slots__:
+            setattr(self, k, fields.get(k))
+
+    @property
+    def bytes(self):
+        return self.bytes_read + self.bytes_written
+
+    def to_dict(self):
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d["in_shapes"] = [list(s) for s in self.in_shapes]
+        d["in_dtypes"] = [str(t) for t in self.in_dtypes]
+        d["out_shape"], d["out_dtype"] = list(self.out_shape), str(self.out_dtype)
+        return d
+
+    def __repr__(self):
+        where = f" in {self.module}" if self.module else ""
+        count = f"{self.flops} FLOPs" + (f", {self.bops} BOPs" if self.bops else "") if self.counted else "not counted"
+        shapes = ", ".join(str(s) for s in self.in_shapes)
+        return f"<{self.phase} {self.name}{where}: ({shapes}) -> {self.out_shape}, {count}>"
+
+
+class _GradProbe:
+    """Put in a traced node's `hooks`: notes the gradient's norm (unless grad_norms=False) and which
+    node backward is in."""
+    __slots__ = ("tracer", "node", "record", "norm", "backward_flops", "backward_bops")
+
+    def __init__(self, tracer, node, record):
+        self.tracer, self.node, self.record = tracer, node, record
+        self.norm, self.backward_flops, self.backward_bops = None, 0, 0
+
+    def __call__(self, g):
+        a = g.data
+        if self.tracer.grad_norms and a.dtype.kind in "fc":
+            self.norm = float(np.sqrt(np.vdot(a, a).real))
+        if self.tracer._active:
+            self.tracer._in_backward_of = self
+        return None  # the gradient is unchanged
+
+
+def probes(node):
+    """The tracer probes on a graph node (what minigrad.viz reads)."""
+    return [h for h in (node.hooks or ()) if isinstance(h, _GradProbe)]
+
+
+def _arrays(args):
+    for a in args:
+        if hasattr(a, "data") and isinstance(a.data, np.ndarray):
+            yield a.data
+        elif isinstance(a, np.ndarray):
+            yield a
+
+
+class Tracer:
+    """Records ops while active; see the module docstring. Use it through `mg.trace()`."""
+
+    def __init__(self, model=None, grad_norms=True):
+        self.records = []
+        self.module_types = {}      # path -> class name of the module
+        self.model = model
+        self.grad_norms = grad_norms
+        self._names = {id(m): name for name, m in model.named_modules()} if model is not None else None
+        self._stack = []            # (module, path) of the modules running now
+        self._handles = []
+        self._active = False
+        self._in_backward_of = None
+
+    # ---- entering and leaving ---------------------------------------------------------------
+    def __enter__(self):
+        if self._active:
+            raise RuntimeError("trace: this tracer is already active; use a new `mg.trace()` for a nested trace")
+        autograd._observers.append(self)
+        try:
+            from .nn import module as nn_module
+        except ImportError:  # the layer library is optional for op-level tracing
+            nn_module = None
+        if nn_module is not None:
+            self._handles = [nn_module.register_module_forward_pre_hook(self._push),
+                             nn_module.register_module_forward_hook(self._pop)]
+        self._active = True
+        return self
+
+    def __exit__(self, *exc):
+        self._active = False
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+        self._stack = []
+        self._in_backward_of = None
+        if self in autograd._observers:
+            autograd._observers.remove(self)
+        return False
+
+    # ---- module attribution -------------------------------------------------------------------
+    def _path_of(self, module):
+        if self._names is not None and id(module) in self._names:
+            return self._names[id(module)]
+        if not self._stack:
+            return ""  # the outermost module called is the model
+        parent, parent_path = self._stack[-1]
+        for name, child in getattr(parent, "_modules", {}).items():
+            if child is module:
+                return f"{parent_path}.{name}" if parent_path else name
+        name = type(module).__name__  # called by its parent but not registered in it
+        return f"{parent_path}.{name}" if parent_path else name
+
+    def _push(self, module, args):
+        path = self._path_of(module)
+        self._stack.append((module, path))
+        self.module_types.setdefault(path, type(module).__name__)
+
+    def _pop(self, module, args, output):
+        while self._stack:  # pops also what an exception inside a child's forward left behind
+            if self._stack.pop()[0] is module:
+                break
+
+    # ---- the observer -------------------------------------------------------------------------
+    def on_op(self, cls, ctx, args, kwargs, result, elapsed):
+        phase = autograd.current_phase()
+        out = result.data
+        inputs = list(_arrays(args))
+        if any(np.may_share_memory(out, a) for a in inputs):
+            read = written = 0  # a view: no data moved
+        else:
+            read, written = sum(a.nbytes for a in inputs), out.nbytes
+        rec = OpRecord(name=cls.name, phase=phase, in_shapes=[a.shape for a in inputs],
+                       in_dtypes=[a.dtype for a in inputs], out_shape=out.shape, out_dtype=out.dtype,
+                       bytes_read=read, bytes_written=written, elapsed=elapsed, flops=0, macs=0, bops=0,
+                       counted=False, category=None)
+        if cls.cost is None:
+            rec.note = f"op '{cls.name}' ({cls.__module__}.{cls.__qualname__}) declares no cost"
+        else:
+            try:
+                cost = cls.cost(ctx, result, *args, **kwargs)
+            except Exception as e:  # reported in uncounted(), never a silent zero
+                rec.note = f"cost of op '{cls.name}' raised {type(e).__name__}: {e}"
+            else:
+                rec.flops, rec.macs, rec.bops = int(cost.flops), int(cost.macs), int(cost.bops)
+                rec.category, rec.counted = cost.category, True
+        owner = self._in_backward_of if phase == "backward" else None
+        if owner is not None:
+            rec.module, rec.rule, rec.grad_of = owner.record.module, owner.record.rule, owner.record.name
+            owner.backward_flops += rec.flops
+            owner.backward_bops += rec.bops
+        else:
+            if phase != "backward":
+                self._in_backward_of = None
+            rec.module = self._stack[-1][1] if self._stack else None
+        if result.grad_fn is ctx:  # a graph node: its rule is bound; probe it for backward
+            rec.rule = ctx.rule_name()
+            probe = _GradProbe(self, ctx, rec)
+            if ctx.hooks is None:
+                ctx.hooks = [probe]
+            else:
+                ctx.hooks.append(probe)
+        self.records.append(rec)
+
+    # ---- queries ------------------------------------------------------------------------------
+    def select(self, phase=None, category=None, module=None, name=None):
+        """The records matching every given filter (each a value or a tuple of values; module
+        matches the path and everything under it)."""
+        def match(value, want):
+            return want is None or (value in want if isinstance(want, (tuple, list, set)) else value == want)
+
+        for want, allowed in ((phase, PHASES), (category, CATEGORIES)):
+            for w in (want if isinstance(want, (tuple, list, set)) else [want]):
+                if w is not None and w not in allowed:
+                    raise ValueError(f"trace: unknown {'phase' if allowed is PHASES else 'category'} {w!r}; "
+                                     f"choose from {', '.join(allowed)}")
+        out = []
+        for r in self.records:
+            if not (match(r.phase, phase) and match(r.category, category) and match(r.name, name)):
+                continue
+            if module is not None and not _under(r.module, module):
+                continue
+            out.append(r)
+        return out
+
+    def _total(self, field, **filters):
+        return sum(getattr(r, field) for r in self.select(**filters))
+
+    def flops(self, phase=None, category=None, module=None):
+        """FLOPs of the counted ops (one multiply-add = 2 FLOPs)."""
+        return self._total("flops", phase=phase, category=category, module=module)
+
+    def macs(self, phase=None, category=None, module=None):
+        return self._total("macs", phase=phase, category=category, module=module)
+
+    def bops(self, phase=None, category=None, module=None):
+        """Binary multiply-adds (XNOR-popcount): matmuls whose both operands are +-1."""
+        return self._total("bops", phase=phase, category=category, module=module)
+
+    def ops(self, phase=None, category=None, module=None):
+        """BOPs / 64 + FLOPs, the binary-network literature's OPs (Bi-Real Net, Liu et al. 2018)."""
+        return self.bops(phase, category, module) / 64 + self.flops(phase, category, module)
+
+    def bytes(self, phase=None, category=None, module=None):
+        """Bytes read plus bytes written."""
+        return self._total("bytes_read", phase=phase, category=category, module=module) + \
+            self._total("bytes_written", phase=phase, category=category, module=module)
+
+    def time(self, phase=None, category=None, module=None):
+        """Measured wall seconds inside the ops."""
+        return self._total("elapsed", phase=phase, category=category, module=module)
+
+    def uncounted(self):
+        """The records whose cost is unknown (op without `cost`, or a cost that failed), with `.note`."""
+        return [r for r in self.records if not r.counted]
+
+    # ---- tables -------------------------------------------------------------------------------
+    def by_op(self, phase=None):
+        """Per operator and phase: calls, FLOPs, MACs, BOPs, bytes, time (as fvcore's by_operator)."""
+        rows = {}
+        for r in self.select(phase=phase):
+            key = (r.name, r.phase)
+            row = rows.setdefault(key, {"op": r.name, "phase": r.phase, "calls": 0, "flops": 0, "macs": 0,
+                                        "bops": 0, "bytes": 0, "time_s": 0.0, "counted": True})
+            row["calls"] += 1
+            row["flops"] += r.flops
+            row["macs"] += r.macs
+            row["bops"] += r.bops
+            row["bytes"] += r.bytes
+            row["time_s"] += r.elapsed
+            row["counted"] = row["counted"] and r.counted
+        order = sorted(rows.values(), key=lambda d: (PHASES.index(d["phase"]), -d["flops"], d["op"]))
+        return Table(order, ["op", "phase", "calls", "flops", "macs", "bops", "bytes", "time_s"],
+                     title="per operator" + (f" ({phase})" if phase else ""))
+
+    def module_paths(self):
+        """Every module path seen, parents before children, in call order."""
+        seen = {}
+        for path in self.module_types:
+            seen[path] = None
+        for r in self.records:
+            if r.module is not None:
+                seen.setdefault(r.module, None)
+        return sorted(seen, key=lambda p: (p.split(".") if p else []))
+
+    def by_module(self, depth=None):
+        """Per module (a row counts the module and everything under it), forward and backward FLOPs,
+        MACs and BOPs, as fvcore's flop_count_table. `depth` limits how deep rows go."""
+        rows = []
+        paths = self.module_paths()
+        for path in paths:
+            level = 0 if path == "" else path.count(".") + 1
+            if depth is not None and level > depth:
+                continue
+            rows.append(self._module_row(path, path or "model", level))
+        if any(r.module is None for r in self.records):
+            rows.append(self._module_row(None, "(outside modules)", 0))
+        return Table(rows, ["module", "type", "flops_forward", "flops_backward", "macs_forward", "macs_backward",
+                            "bops", "bytes"], title="per module", indent="level")
+
+    def _module_row(self, path, label, level):
+        recs = [r for r in self.records if (r.module is None if path is None else _under(r.module, path))]
+
+        def total(field, phase=None):
+            return sum(getattr(r, field) for r in recs if phase is None or r.phase == phase)
+        return {"module": label, "path": path, "level": level, "type": self.module_types.get(path, ""),
+                "flops_forward": total("flops", "forward"), "flops_backward": total("flops", "backward"),
+                "macs_forward": total("macs", "forward"), "macs_backward": total("macs", "backward"),
+                "bops": total("bops"), "bytes": total("bytes_read") + total("bytes_written"),
+                "flops_optimizer": total("flops", "optimizer")}
+
+    def summary(self):
+        """Totals per phase and category as a dict (JSON-able)."""
+        out = {}
+        for phase in PHASES:
+            recs = self.select(phase=phase)
+            if not recs:
+                continue
+            out[phase] = {"ops": len(recs), "flops": sum(r.flops for r in recs), "macs": sum(r.macs for r in recs),
+                          "bops": sum(r.bops for r in recs), "bytes": sum(r.bytes for r in recs),
+                          "by_category": {c: sum(r.flops for r in recs if r.category == c) for c in CATEGORIES}}
+        out["uncounted"] = sorted({r.name for r in self.uncounted()})
+        return out
+
+    def report(self):
+        """A text report: totals per phase and category, the per-module and per-op tables, and what was
+        not counted."""
+        lines = [f"trace: {len(self.records)} ops"]
+        for phase, s in self.summary().items():
+            if phase == "uncounted":
+                continue
+            cats = ", ".join(f"{c} {human(v)}" for c, v in s["by_category"].items() if v)
+            lines.append(f"  {phase:<9} {s['ops']:>5} ops  {human(s['flops'])} FLOPs  {human(s['macs'])} MACs  "
+                         f"{human(s['bops'])} BOPs  {human(s['bytes'], 'B')}  ({cats or 'no FLOPs'})")
+        lines += ["", str(self.by_module()), "", str(self.by_op()), ""]
+        missing = self.uncounted()
+        if missing:
+            lines.append(f"not counted ({len(missing)} ops):")
+            for note in sorted({r.note for r in missing}):
+                lines.append(f"  - {note}")
+        else:
+            lines.append("not counted: nothing (every op declared its cost)")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"<trace: {len(self.records)} ops, {human(self.flops())} FLOPs, {human(self.bops())} BOPs>"
+
+
+def _under(path, prefix):
+    """True when module `path` is `prefix` or inside it ('' is the model: everything inside a module)."""
+    if path is None:
+        return False
+    return prefix == "" or path == prefix or path.startswith(prefix + ".")
+
+
+def trace(model=None, grad_norms=True):
+    """`with mg.trace() as tr:` record every op run inside (forward, backward and optimizer).
+
+    model: optional; module paths are then named from `model.named_modules()` (otherwise from the
+    modules' attribute names as they run, the outermost module being the model, path '').
+    """
+    return Tracer(model, grad_norms)
+
+
+class Table:
+    """Rows (dicts) with a text and a Markdown rendering; counts print as 1.769M, `.rows` keeps the
+    exact numbers."""
+
+    def __init__(self, rows, columns, title="", indent=None):
+        self.rows, self.columns, self.title, self._indent = rows, columns, title, indent
+
+    def _cells(self, row):
+        cells = []
+        for c in self.columns:
+            v = row.get(c)
+            if c == self.columns[0] and self._indent:
+                v = "  " * row.get(self._indent, 0) + str(v)
+            elif c == "time_s":
+                v = f"{v * 1e3:.3f} ms"
+            elif c == "bytes" or c.endswith("_bytes"):
+                v = human(v, "B")
+            elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                v = human(v)
+            cells.append("" if v is None else str(v))
+        return cells
+
+    def to_text(self):
+        body = [self._cells(r) for r in self.rows]
+        widths = [max([len(c)] + [len(b[i]) for b in body]) for i, c in enumerate(self.columns)]
+        line = lambda cells: " | ".join(  # noqa: E731
+            (c.ljust(w) if i == 0 or not body else c.rjust(w)) for i, (c, w) in enumerate(zip(cells, widths)))
+        out = [line(self.columns), "-+-".join("-" * w for w in widths)] + [line(b) for b in body]
+        return "\n".join(([self.title] if self.title else []) + out)
+
+    def to_markdown(self):
+        out = ["| " + " | ".join(self.columns) + " |", "|" + "|".join(" --- " for _ in self.columns) + "|"]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in self._cells(r)) + " |" for r in self.rows]
+        return "\n".join(out)
+
+    def to_dict(self):
+        return [dict(r) for r in self.rows]
+
+    __str__ = to_text
+
+    def __repr__(self):
+        return self.to_text()
+
+
+def tracing_overhead(step, repeats=20, warmup=3):
+    """(seconds per call with tracing off, with tracing on, ratio): the median over `repeats` runs of
+    `step()` (a training step, say), for the benchmark of issue 5."""
+    import time
+
+    def median_time(traced):
+        times = []
+        for i in range(warmup + repeats):
+            start = time.perf_counter()
+            if traced:
+                with trace():
+                    step()
+            else:
+                step()
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+        return float(np.median(times))
+    off, on = median_time(False), median_time(True)
+    return off, on, on / off
