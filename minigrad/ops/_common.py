@@ -19,6 +19,8 @@ def lift(x, like=None):
     """A Tensor for x. A Python number takes the dtype of `like`, so a float32 graph stays float32."""
     if isinstance(x, Tensor):
         return x
+    if like is not None and isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()  # a NumPy scalar (np.sqrt(2)) is a number too: it must not upcast a float32 graph
     if like is not None and type(x) in (float, int, bool):
         dtype = like.data.dtype
         if dtype.kind == "f":

@@ -13,7 +13,22 @@ def _binary(op, a, b):
     """Apply a two-input op, lifting Python numbers to the dtype of the tensor operand."""
     if not isinstance(a, Tensor):
         a = lift(a, b if isinstance(b, Tensor) else None)
-    return op.apply(a, lift(b, a))
+    b = lift(b, a)
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        if _broadcasts(a.shape, b.shape):
+            raise
+        raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast together; each axis, counted "
+                         "from the right, must have equal sizes or size 1 (reshape or unsqueeze one operand)") from None
+
+
+def _broadcasts(*shapes):
+    try:
+        np.broadcast_shapes(*shapes)
+        return True
+    except ValueError:
+        return False
 
 
 class Add(Function):
@@ -273,13 +288,16 @@ _ERFC_COEFFS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
                 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 
 
+_ERFC_AT_0 = np.exp(np.sum(_ERFC_COEFFS))  # the fit gives 1 - 3e-8 at 0, a jump of erf that breaks gradchecks
+
+
 def _erf(x):
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
     poly = np.zeros_like(t)
     for c in reversed(_ERFC_COEFFS[1:]):
         poly = t * (c + poly)
-    erfc = t * np.exp(-z * z + _ERFC_COEFFS[0] + poly)
+    erfc = t * np.exp(-z * z + _ERFC_COEFFS[0] + poly) / _ERFC_AT_0  # exact erfc(0) = 1: erf continuous at 0
     return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
 
 
@@ -308,8 +326,8 @@ class Gelu(Function):
         ctx.approximate = approximate
         x = a.data
         if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
+            return (0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))).astype(x.dtype, copy=False)
+        return (0.5 * x * (1 + _erf(x / np.sqrt(2)))).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
