@@ -13,5 +13,7 @@ from . import ops
 from . import ste
 from . import nn
 from .trace import trace
+from .viz import explain
+from . import viz
 
 __version__ = "0.1.0"
