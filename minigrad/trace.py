@@ -397,10 +397,12 @@ class Table:
     def to_text(self):
         body = [self._cells(r) for r in self.rows]
         widths = [max([len(c)] + [len(b[i]) for b in body]) for i, c in enumerate(self.columns)]
+        numeric = [all(isinstance(r.get(c), (int, float, np.integer, np.floating)) for r in self.rows)
+                   for c in self.columns]
         line = lambda cells: " | ".join(  # noqa: E731
-            (c.ljust(w) if i == 0 or not body else c.rjust(w)) for i, (c, w) in enumerate(zip(cells, widths)))
+            (c.rjust(w) if numeric[i] and i else c.ljust(w)) for i, (c, w) in enumerate(zip(cells, widths)))
         out = [line(self.columns), "-+-".join("-" * w for w in widths)] + [line(b) for b in body]
-        return "\n".join(([self.title] if self.title else []) + out)
+        return "\n".join(([self.title] if self.title else []) + [o.rstrip() for o in out])
 
     def to_markdown(self):
         out = ["| " + " | ".join(self.columns) + " |", "|" + "|".join(" --- " for _ in self.columns) + "|"]
