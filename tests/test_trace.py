@@ -344,3 +344,70 @@ def test_matmul_counts_equal_torch_flop_counter():
         y.sum().backward()
     assert tr.flops("forward", "dot") == fwd
     assert tr.flops("backward", "dot") == fc.get_total_flops()
+
+
+# ---- the layers of mg.nn ------------------------------------------------------------------------------
+def _conv_macs(n, c_in, c_out, k, h, w, stride, padding, groups):
+    oh = (h + 2 * padding - k) // stride + 1
+    ow = (w + 2 * padding - k) // stride + 1
+    return n * c_out * oh * ow * (c_in // groups) * k * k
+
+
+def test_conv2d_of_the_issue():
+    conv = mg.nn.Conv2d(3, 64, 3, padding=1, bias=False)
+    x = mg.randn(1, 3, 32, 32)
+    with trace() as tr:
+        conv(x)
+    assert tr.flops("forward", "dot") == 3_538_944
+    assert tr.macs("forward") == 1_769_472
+
+
+@pytest.mark.parametrize("stride,padding,groups", [(1, 0, 1), (2, 1, 1), (1, 1, 2), (2, 0, 4)])
+def test_conv2d_counts_forward_and_backward(stride, padding, groups):
+    n, c_in, c_out, k, h, w = 2, 4, 8, 3, 9, 7
+    conv = mg.nn.Conv2d(c_in, c_out, k, stride=stride, padding=padding, groups=groups, dtype=np.float64)
+    x = _randn(n, c_in, h, w, requires_grad=True)
+    with trace() as tr:
+        conv(x).sum().backward()
+    macs = _conv_macs(n, c_in, c_out, k, h, w, stride, padding, groups)
+    assert tr.macs("forward") == macs and tr.flops("forward", "dot") == 2 * macs
+    assert tr.flops("backward", "dot") == 4 * macs  # grad of input and of weight
+    oh, ow = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    assert tr.flops("forward", "elementwise") == n * c_out * oh * ow  # the bias, counted apart
+    by_module = {r["path"]: r for r in tr.by_module().rows}
+    assert by_module[""]["flops_forward"] == tr.flops("forward") - tr.flops("forward", "reduction")  # .sum()
+
+
+def test_nn_linear_and_conv_equal_torch_flop_counter():
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+    for layer, tlayer, shape in [
+            (mg.nn.Linear(7, 5, dtype=np.float64), torch.nn.Linear(7, 5).double(), (3, 7)),
+            (mg.nn.Conv2d(4, 6, 3, stride=2, padding=1, dtype=np.float64),
+             torch.nn.Conv2d(4, 6, 3, stride=2, padding=1).double(), (2, 4, 8, 8)),
+            (mg.nn.Conv2d(3, 64, 3, padding=1, bias=False), torch.nn.Conv2d(3, 64, 3, padding=1, bias=False),
+             (1, 3, 32, 32))]:
+        # (grouped convs are left out: torch's counter ignores `groups` in the weight gradient, counting
+        #  groups times its FLOPs; test_conv2d_counts_forward_and_backward checks them against the formula)
+        x_np = np.random.default_rng(0).standard_normal(shape).astype(layer.weight.dtype)
+        tlayer = tlayer.to(torch.float64 if x_np.dtype == np.float64 else torch.float32)
+        with trace() as tr:
+            layer(mg.Tensor(x_np, requires_grad=True)).sum().backward()
+        tx = torch.tensor(x_np, requires_grad=True)
+        with FlopCounterMode(display=False) as fc:
+            y = tlayer(tx)
+        fwd = fc.get_total_flops()
+        with FlopCounterMode(display=False) as fc:
+            y.sum().backward()
+        assert tr.flops("forward", "dot") == fwd
+        assert tr.flops("backward", "dot") == fc.get_total_flops()
+
+
+def test_sequential_paths_and_the_first_layer_backward():
+    model = mg.nn.Sequential(mg.nn.Linear(6, 5), mg.nn.ReLU(), mg.nn.Linear(5, 3))
+    with trace() as tr:
+        model(mg.randn(4, 6)).sum().backward()
+    assert {r.module for r in tr.select(name="matmul")} == {"0", "2"}
+    # the input needs no gradient: only the weight's, 2 B in out
+    assert tr.flops("backward", "dot", module="0") == 2 * 4 * 6 * 5
+    assert tr.flops("backward", "dot", module="2") == 4 * 4 * 5 * 3
