@@ -12,6 +12,7 @@ from .ops import *  # noqa: F401,F403  (the differentiable functions: mg.exp, mg
 from . import ops
 from . import ste
 from . import nn
+from . import optim, data
 from . import testing
 from .trace import trace
 from .viz import explain

@@ -1,0 +1,368 @@
+"""Optimizers, learning-rate schedulers and gradient clipping (PyTorch's names and update formulas).
+
+Every `step()` runs inside `with autograd.phase("optimizer"), no_grad():` and updates parameters
+through Tensor ops and in-place methods, so the tracer counts the optimizer's arithmetic; afterwards
+each updated parameter's constraint is applied (how a binary layer keeps its latent weights in
+[-1, 1]). An optimizer's state (momentum buffers, Adam moments, step counts) and a scheduler's
+position are saved with `state_dict()` and restored with `load_state_dict()`.
+"""
+import math
+
+import numpy as np
+
+from .autograd import enable_grad, no_grad, phase
+from .ops import where
+from .tensor import Tensor
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Bop", "LRScheduler", "StepLR", "ExponentialLR",
+           "CosineAnnealingLR", "clip_grad_norm_"]
+
+
+def _apply_constraint(p):
+    if getattr(p, "constraint", None) is None:
+        return
+    if hasattr(p, "apply_constraint"):
+        p.apply_constraint()
+    else:
+        p.copy_(p.constraint(p))
+
+
+class Optimizer:
+    """Base class: holds `param_groups` (dicts of 'params' and hyperparameters) and per-parameter `state`.
+
+    `params` is an iterable of tensors, or of dicts `{'params': [...], 'lr': ...}` for groups with
+    their own hyperparameters. Subclasses define `update(p, grad, state, group)`.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors (e.g. "
+                            "model.parameters() or [w]), not a single tensor")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list; pass model.parameters() "
+                             "of a model that has parameters")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        group = dict(group)
+        params = group["params"]
+        group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
+            if not p.requires_grad or p.grad_fn is not None:
+                raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} is not a leaf that "
+                                 "requires grad; optimize leaf tensors created with requires_grad=True")
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: a parameter of shape {p.shape} appears in more than one "
+                                 "group (or twice); give each parameter once")
+            seen.add(id(p))
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        for key, value in group.items():
+            if isinstance(value, (float, np.floating)):
+                group[key] = float(value)  # Python floats keep float32 parameters float32
+        group.setdefault("initial_lr", group.get("lr"))
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient (to None by default, as PyTorch does)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = Tensor._wrap(np.zeros_like(p.data))
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; then its constraint. Returns closure()'s loss."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with phase("optimizer"), no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    grad = p.grad
+                    if grad.shape != p.shape:
+                        raise RuntimeError(f"{type(self).__name__}.step: a gradient of shape {grad.shape} for a "
+                                           f"parameter of shape {p.shape}")
+                    self.update(p, grad, self.state.setdefault(p, {}), group)
+                    _apply_constraint(p)
+        return loss
+
+    def update(self, p, grad, state, group):
+        raise NotImplementedError
+
+    # ---- saving -------------------------------------------------------------------------------
+    def _params(self):
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self):
+        """{'state': {index: {name: ndarray or number}}, 'param_groups': [{hyperparameters, 'params': [index]}]};
+        parameters are named by their position across the groups, as PyTorch does."""
+        index = {id(p): i for i, p in enumerate(self._params())}
+        state = {index[id(p)]: {k: (np.array(v.data) if isinstance(v, Tensor) else v) for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
+        groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
+                  for g in self.param_groups]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore what state_dict() returned, for an optimizer built over the same parameters."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state has groups of sizes "
+                             f"{[len(g['params']) for g in groups]}, this optimizer "
+                             f"{[len(g['params']) for g in self.param_groups]}; build it over the same parameters")
+        params = self._params()
+        self.state = {}
+        for key, saved in state_dict["state"].items():
+            p = params[int(key)]
+            entry = {}
+            for name, value in saved.items():
+                if isinstance(value, Tensor):
+                    value = value.data
+                if isinstance(value, np.ndarray) and value.ndim > 0:
+                    if value.shape != p.shape:
+                        raise ValueError(f"{type(self).__name__}.load_state_dict: state '{name}' of parameter "
+                                         f"{key} has shape {value.shape}, the parameter {p.shape}")
+                    value = Tensor(np.array(value, dtype=p.dtype))
+                elif isinstance(value, np.ndarray):
+                    value = value.item()
+                entry[name] = value
+            self.state[p] = entry
+        for own, saved in zip(self.param_groups, groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = v.item() if isinstance(v, np.ndarray) else v
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k not in ("params", "initial_lr")]
+        return "\n".join(lines + [")"])
+
+
+def _check(name, value, low=0.0, high=None, what="must be >= 0"):
+    if value < low or (high is not None and value >= high):
+        raise ValueError(f"invalid {name}: {value} ({what})")
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with momentum (Sutskever et al. 2013's form, as PyTorch):
+
+        g <- g + weight_decay * p
+        b <- g (first step),  b <- momentum * b + (1 - dampening) * g (afterwards)
+        g <- g + momentum * b (nesterov)  or  g <- b
+        p <- p - lr * g
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        _check("lr", lr)
+        _check("momentum", momentum)
+        _check("weight_decay", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def update(self, p, g, state, group):
+        if group["weight_decay"]:
+            g = g + p * group["weight_decay"]
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = Tensor(np.array(g.data))
+            else:
+                buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
+            g = g + buf * momentum if group["nesterov"] else buf
+        p.sub_(g, alpha=group["lr"])
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015), with L2 `weight_decay` added to the gradient (as PyTorch's Adam):
+
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   t <- t + 1
+        p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+    """
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        _check("lr", lr)
+        _check("eps", eps)
+        _check("weight_decay", weight_decay)
+        for b in betas:
+            _check("beta", b, 0.0, 1.0, "must be in [0, 1)")
+        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
+                                      weight_decay=weight_decay))
+
+    def update(self, p, g, state, group):
+        (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
+        if wd and self.decoupled:
+            p.mul_(1 - lr * wd)
+        elif wd:
+            g = g + p * wd
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = Tensor(np.zeros_like(p.data))
+            state["exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+        state["step"] += 1
+        t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).add_(g * g, alpha=1 - b2)
+        denom = v.sqrt() / math.sqrt(1 - b2 ** t) + group["eps"]
+        p.sub_(m / denom, alpha=lr / (1 - b1 ** t))
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): p <- p (1 - lr wd), then Adam's step."""
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
+class Bop(Optimizer):
+    """Bop, the binary optimizer of Helwegen et al. (2019), "Latent weights do not exist":
+
+        m <- (1 - gamma) m + gamma g
+        w <- -w  where |m| > threshold and sign(m) = sign(w),  else w
+
+    There are no latent weights: the parameters hold +-1 and only flip. On its first step Bop
+    binarizes them (sign, with sign(0) = +1), which leaves a sign-binarized forward unchanged. Give it
+    only the binary weights; train the rest (batch norm, biases) with another optimizer, e.g. Adam.
+    """
+
+    def __init__(self, params, gamma=1e-4, threshold=1e-8):
+        _check("gamma", gamma, 0.0, 1.0 + 1e-12, "must be in [0, 1]")
+        _check("threshold", threshold)
+        super().__init__(params, dict(gamma=gamma, threshold=threshold))
+
+    def update(self, p, g, state, group):
+        if not state:
+            with_sign = np.where(p.data >= 0, 1, -1).astype(p.dtype)
+            if not np.array_equal(with_sign, p.data):
+                p.copy_(with_sign)
+            state["momentum"] = Tensor(np.zeros_like(p.data))
+        m, gamma = state["momentum"], group["gamma"]
+        m.mul_(1 - gamma).add_(g, alpha=gamma)
+        # with w = +-1: |m| > threshold and sign(m) = sign(w)  <=>  m w > threshold
+        p.copy_(where(m * p > group["threshold"], -p, p))
+
+
+# ---- learning-rate schedules ----------------------------------------------------------------------
+class LRScheduler:
+    """Sets each group's lr from its initial lr and the epoch count; call `step()` once per epoch,
+    after the optimizer's steps. Closed forms, so a restored scheduler continues exactly."""
+
+    def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self.step()
+
+    def lr_at(self, base_lr, epoch):
+        raise NotImplementedError
+
+    def step(self):
+        self.last_epoch += 1
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = float(self.lr_at(base, self.last_epoch))
+
+    def get_last_lr(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        for k, v in state_dict.items():
+            self.__dict__[k] = list(v) if k == "base_lrs" else v
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = float(self.lr_at(base, self.last_epoch))
+
+
+class StepLR(LRScheduler):
+    """lr = initial_lr * gamma ** (epoch // step_size)."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        if int(step_size) < 1:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
+        self.step_size, self.gamma = int(step_size), float(gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** (epoch // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = initial_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = float(gamma)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** epoch
+
+
+class CosineAnnealingLR(LRScheduler):
+    """SGDR's cosine annealing without restarts (Loshchilov & Hutter 2017):
+    lr = eta_min + (initial_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
+
+    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+        if T_max <= 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
+        self.T_max, self.eta_min = T_max, float(eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr, epoch):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2
+
+
+# ---- gradient clipping ----------------------------------------------------------------------------
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so their joint norm is at most max_norm; returns the norm before.
+
+    total = (sum_p ||g_p||_q^q)^(1/q) (q = norm_type; q = inf: the largest |g|);
+    every g is multiplied by min(1, max_norm / (total + 1e-6)), as PyTorch does.
+    """
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return Tensor(np.array(0.0, np.float32))
+    norm_type = float(norm_type)
+    with phase("optimizer"), no_grad():
+        if norm_type == math.inf:
+            norms = [g.abs().max() for g in grads]
+            total = norms[0]
+            for n in norms[1:]:
+                total = total.maximum(n)
+        else:
+            total = sum(((g.abs() ** norm_type).sum() for g in grads[1:]), (grads[0].abs() ** norm_type).sum())
+            total = total ** (1 / norm_type)
+        if not np.isfinite(total.data):
+            if error_if_nonfinite:
+                raise RuntimeError(f"clip_grad_norm_: the total norm of the gradients is {total.item()}; "
+                                   "pass error_if_nonfinite=False to clip anyway")
+        coef = max_norm / (float(total.item()) + 1e-6)
+        if coef < 1:
+            for g in grads:
+                g.mul_(coef)
+    return total

@@ -1,0 +1,345 @@
+"""Optimizers, schedulers and clip_grad_norm_: each update checked against its formula written in NumPy,
+then (when torch is importable) against PyTorch as an extra check."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import autograd, optim
+
+
+def make(shape=(3, 4), seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return mg.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True)
+
+
+def grads(n, shape=(3, 4), seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for _ in range(n)]
+
+
+def run(opt_cls, gs, p0, **kw):
+    p = mg.tensor(p0, requires_grad=True)
+    opt = opt_cls([p], **kw)
+    for g in gs:
+        p.grad = mg.tensor(g)
+        opt.step()
+    return p.data, opt
+
+
+# ---- reference formulas in NumPy ----------------------------------------------------------------
+def ref_sgd(p, gs, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    p, buf = p.copy(), None
+    for g in gs:
+        g = g + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+    return p
+
+
+def ref_adam(p, gs, lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
+    p, m, v = p.copy(), 0.0, 0.0
+    for t, g in enumerate(gs, 1):
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        mhat, vhat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        p = p - lr * mhat / (np.sqrt(vhat) + eps)
+    return p
+
+
+P0 = np.random.default_rng(0).standard_normal((3, 4))
+GS = grads(5)
+
+
+@pytest.mark.parametrize("kw", [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.05, momentum=0.9, dampening=0.3),
+                                dict(lr=0.1, momentum=0.8, nesterov=True), dict(lr=0.1, weight_decay=0.01),
+                                dict(lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)])
+def test_sgd_matches_formula(kw):
+    got, _ = run(optim.SGD, GS, P0, **kw)
+    np.testing.assert_allclose(got, ref_sgd(P0, GS, **kw), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [dict(lr=0.01), dict(lr=0.1, weight_decay=0.1), dict(lr=0.01, betas=(0.5, 0.9), eps=1e-3)])
+def test_adam_matches_formula(kw):
+    got, opt = run(optim.Adam, GS, P0, **kw)
+    b1, b2 = kw.get("betas", (0.9, 0.999))
+    want = ref_adam(P0, GS, kw["lr"], b1, b2, kw.get("eps", 1e-8), kw.get("weight_decay", 0.0))
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert opt.state[opt.param_groups[0]["params"][0]]["step"] == len(GS)
+
+
+def test_adamw_decouples_weight_decay():
+    got, _ = run(optim.AdamW, GS, P0, lr=0.1, weight_decay=0.5)
+    np.testing.assert_allclose(got, ref_adam(P0, GS, 0.1, weight_decay=0.5, decoupled=True), rtol=1e-10)
+    coupled, _ = run(optim.Adam, GS, P0, lr=0.1, weight_decay=0.5)
+    assert not np.allclose(got, coupled)  # the two kinds of decay differ
+
+
+def test_adam_first_step_moves_every_weight_by_lr():
+    # with bias correction, Adam's first step is lr * g / (|g| + eps'), i.e. about lr in size
+    got, _ = run(optim.Adam, GS[:1], P0, lr=0.01)
+    np.testing.assert_allclose(np.abs(got - P0), 0.01, rtol=1e-5)
+
+
+def test_bop_flips_when_momentum_is_large_and_agrees_with_the_sign():
+    w = mg.tensor([1.0, 1.0, -1.0, -1.0, 1.0], dtype=np.float64, requires_grad=True)
+    opt = optim.Bop([w], gamma=0.5, threshold=0.1)
+    w.grad = mg.tensor([1.0, -1.0, -1.0, 1.0, 0.1], dtype=np.float64)
+    opt.step()
+    # m = 0.5 g = [0.5, -0.5, -0.5, 0.5, 0.05]; flip where |m| > 0.1 and sign(m) = sign(w)
+    np.testing.assert_array_equal(w.data, [-1.0, 1.0, 1.0, -1.0, 1.0])
+    np.testing.assert_allclose(opt.state[w]["momentum"].data, [0.5, -0.5, -0.5, 0.5, 0.05])
+
+
+def test_bop_matches_formula_over_steps_and_keeps_weights_binary():
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal(50)
+    gs = [rng.standard_normal(50) for _ in range(6)]
+    got, _ = run(optim.Bop, gs, w0, gamma=0.3, threshold=0.2)
+    w, m = np.where(w0 >= 0, 1.0, -1.0), np.zeros(50)
+    for g in gs:
+        m = (1 - 0.3) * m + 0.3 * g
+        w = np.where((np.abs(m) > 0.2) & (np.sign(m) == np.sign(w)), -w, w)
+    np.testing.assert_array_equal(got, w)
+    assert set(np.unique(got)) <= {-1.0, 1.0}
+
+
+def test_step_applies_constraint_and_skips_params_without_grad():
+    a = mg.nn.Parameter(np.full(4, 0.95), constraint=mg.nn.WeightClip(1.0))
+    b = mg.nn.Parameter(np.ones(2))
+    opt = optim.SGD([a, b], lr=1.0)
+    a.grad = mg.tensor([-1.0, 1.0, -0.02, 0.0], dtype=np.float64)
+    opt.step()
+    np.testing.assert_allclose(a.data, [1.0, -0.05, 0.97, 0.95])  # 1.95 clipped to 1
+    np.testing.assert_array_equal(b.data, [1.0, 1.0])
+
+
+def test_step_runs_in_optimizer_phase_without_graph_through_ops():
+    seen = []
+
+    class Spy:
+        def on_op(self, cls, ctx, args, kwargs, result, elapsed):
+            seen.append((cls.name, autograd.current_phase(), mg.is_grad_enabled(), result.requires_grad))
+
+    p = make()
+    p.grad = mg.ones(3, 4, dtype=np.float64)
+    opt = optim.Adam([p])
+    autograd._observers.append(Spy())
+    try:
+        opt.step()
+    finally:
+        autograd._observers.pop()
+    assert seen and {s[1] for s in seen} == {"optimizer"}
+    assert not any(s[2] or s[3] for s in seen)
+    assert {"mul", "add", "sqrt", "div", "sub"} <= {s[0] for s in seen}
+    assert p.grad_fn is None and p.requires_grad
+
+
+def test_zero_grad_and_closure():
+    p = make()
+    opt = optim.SGD([p], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    before = p.data.copy()
+    loss = opt.step(closure)
+    assert loss.item() == pytest.approx((before ** 2).sum())
+    np.testing.assert_allclose(p.data, before - 0.1 * 2 * before)
+    opt.zero_grad()
+    assert p.grad is None
+    p.grad = mg.ones(3, 4, dtype=np.float64)
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, 0)
+
+
+def test_param_groups_have_their_own_lr():
+    a, b = make(seed=1), make(seed=2)
+    a0, b0 = a.data.copy(), b.data.copy()
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    a.grad, b.grad = mg.ones(3, 4, dtype=np.float64), mg.ones(3, 4, dtype=np.float64)
+    opt.step()
+    np.testing.assert_allclose(a.data, a0 - 0.1)
+    np.testing.assert_allclose(b.data, b0 - 1.0)
+
+
+def test_float32_stays_float32():
+    p = mg.tensor(np.ones(3, np.float32), requires_grad=True)
+    opt = optim.AdamW([p], lr=np.float64(0.1))
+    sched = optim.CosineAnnealingLR(opt, T_max=10)
+    p.grad = mg.ones(3)
+    opt.step()
+    sched.step()
+    assert p.dtype == np.float32 and opt.state[p]["exp_avg"].dtype == np.float32
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="iterable of tensors"):
+        optim.SGD(make(), lr=0.1)
+    with pytest.raises(ValueError, match="invalid lr"):
+        optim.Adam([make()], lr=-1)
+    with pytest.raises(ValueError, match="nesterov"):
+        optim.SGD([make()], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="not a leaf"):
+        optim.SGD([make() * 2], lr=0.1)
+    p = make()
+    with pytest.raises(ValueError, match="more than one group"):
+        optim.SGD([p, p], lr=0.1)
+
+
+# ---- state_dict ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls,kw", [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.01)),
+                                    (optim.AdamW, dict(lr=0.01)), (optim.Bop, dict(gamma=0.1, threshold=0.01))])
+def test_state_dict_round_trip_continues_identically(cls, kw):
+    a_p, a_opt = run(cls, GS[:3], P0, **kw)
+    b = mg.tensor(a_p, requires_grad=True)
+    b_opt = cls([b], **{**kw, "lr": 123.0} if "lr" in kw else kw)
+    b_opt.load_state_dict(a_opt.state_dict())
+    assert b_opt.param_groups[0].get("lr") == kw.get("lr")
+    a = a_opt.param_groups[0]["params"][0]
+    for g in GS[3:]:
+        a.grad, b.grad = mg.tensor(g), mg.tensor(g)
+        a_opt.step()
+        b_opt.step()
+    np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_state_dict_is_a_copy_and_load_checks_shapes():
+    _, opt = run(optim.SGD, GS[:1], P0, lr=0.1, momentum=0.9)
+    sd = opt.state_dict()
+    sd["state"][0]["momentum_buffer"][...] = 99
+    assert not np.any(opt.state[opt.param_groups[0]["params"][0]]["momentum_buffer"].data == 99)
+    other = optim.SGD([make((2, 2))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="shape"):
+        other.load_state_dict(sd)
+    with pytest.raises(ValueError, match="same parameters"):
+        optim.SGD([make(), make()], lr=0.1).load_state_dict(sd)
+
+
+# ---- schedulers --------------------------------------------------------------------------------
+def lrs(sched, n):
+    out = []
+    for _ in range(n):
+        out.append(sched.get_last_lr()[0])
+        sched.optimizer.step()
+        sched.step()
+    return out
+
+
+def test_step_lr():
+    opt = optim.SGD([make()], lr=1.0)
+    assert lrs(optim.StepLR(opt, step_size=3, gamma=0.5), 7) == [1, 1, 1, .5, .5, .5, .25]
+
+
+def test_exponential_lr():
+    opt = optim.SGD([make()], lr=2.0)
+    np.testing.assert_allclose(lrs(optim.ExponentialLR(opt, gamma=0.9), 5), 2.0 * 0.9 ** np.arange(5))
+
+
+def test_cosine_annealing_lr():
+    opt = optim.SGD([make()], lr=1.0)
+    got = lrs(optim.CosineAnnealingLR(opt, T_max=4, eta_min=0.1), 5)
+    want = [0.1 + 0.9 * (1 + math.cos(math.pi * e / 4)) / 2 for e in range(5)]
+    np.testing.assert_allclose(got, want)
+    assert got[-1] == pytest.approx(0.1)
+
+
+def test_scheduler_state_dict_round_trip():
+    opt = optim.SGD([make()], lr=1.0)
+    sched = optim.CosineAnnealingLR(opt, T_max=10)
+    lrs(sched, 3)
+    opt2 = optim.SGD([make()], lr=1.0)
+    sched2 = optim.CosineAnnealingLR(opt2, T_max=10)
+    sched2.load_state_dict(sched.state_dict())
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    assert lrs(sched2, 4) == lrs(sched, 4)
+
+
+# ---- clip_grad_norm_ ------------------------------------------------------------------------------
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_clip_grad_norm(norm_type):
+    a, b = make((3,)), make((2, 2))
+    ga, gb = np.array([3.0, 0.0, -4.0]), np.array([[1.0, -2.0], [0.0, 2.0]])
+    a.grad, b.grad = mg.tensor(ga), mg.tensor(gb)
+    flat = np.concatenate([ga, gb.ravel()])
+    total = np.linalg.norm(flat, ord=norm_type)
+    got = optim.clip_grad_norm_([a, b], max_norm=1.0, norm_type=norm_type)
+    assert got.item() == pytest.approx(total)
+    scale = 1.0 / (total + 1e-6)
+    np.testing.assert_allclose(a.grad.data, ga * scale)
+    np.testing.assert_allclose(b.grad.data, gb * scale)
+    # a norm already below max_norm is left alone
+    optim.clip_grad_norm_([a, b], max_norm=10.0, norm_type=norm_type)
+    np.testing.assert_allclose(a.grad.data, ga * scale)
+
+
+def test_clip_grad_norm_nonfinite():
+    a = make((2,))
+    a.grad = mg.tensor([np.inf, 1.0], dtype=np.float64)
+    with pytest.raises(RuntimeError, match="total norm"):
+        optim.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
+
+
+def test_training_reduces_a_quadratic():
+    target = np.arange(12.0).reshape(3, 4)
+    for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.3)), (optim.AdamW, dict(lr=0.3, weight_decay=0.0))]:
+        p = make()
+        opt = cls([p], **kw)
+        for _ in range(200):
+            opt.zero_grad()
+            ((p - mg.tensor(target)) ** 2).sum().backward()
+            opt.step()
+        np.testing.assert_allclose(p.data, target, atol=0.1)
+
+
+# ---- against PyTorch (extra) -----------------------------------------------------------------------
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)),
+                                     ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2)),
+                                     ("Adam", dict(lr=0.01, weight_decay=0.1)), ("AdamW", dict(lr=0.01))])
+def test_against_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    got, _ = run(getattr(optim, name), GS, P0, **kw)
+    p = torch.tensor(P0, requires_grad=True)
+    opt = getattr(torch.optim, name)([p], **kw)
+    for g in GS:
+        p.grad = torch.tensor(g)
+        opt.step()
+    np.testing.assert_allclose(got, p.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [("StepLR", dict(step_size=2, gamma=0.3)), ("ExponentialLR", dict(gamma=0.8)),
+                                     ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01))])
+def test_schedulers_against_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    ours = lrs(getattr(optim, name)(optim.SGD([make()], lr=0.5), **kw), 8)
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    t_sched = getattr(torch.optim.lr_scheduler, name)(t_opt, **kw)
+    theirs = []
+    for _ in range(8):
+        theirs.append(t_sched.get_last_lr()[0])
+        t_opt.step()
+        t_sched.step()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_clip_grad_norm_against_torch():
+    torch = pytest.importorskip("torch")
+    g = np.random.default_rng(5).standard_normal((4, 3))
+    a = make((4, 3))
+    a.grad = mg.tensor(g)
+    t = torch.zeros(4, 3, dtype=torch.float64, requires_grad=True)
+    t.grad = torch.tensor(g)
+    assert optim.clip_grad_norm_([a], 0.5).item() == pytest.approx(torch.nn.utils.clip_grad_norm_([t], 0.5).item())
+    np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-12)
