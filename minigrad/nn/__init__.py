@@ -12,3 +12,4 @@ from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCE
                      CrossEntropyLoss, Dropout, Flatten, GELU, Hardtanh, Identity, L1Loss, LeakyReLU, Linear,
                      LogSoftmax, MaxPool2d, ModuleList, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax,
                      SquaredHingeLoss, Tanh)
+from .binary import BinaryConv2d, BinaryLinear, LSQ, PACT, QuantConv2d, QuantLinear, Quantize, Sign

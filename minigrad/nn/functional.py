@@ -88,8 +88,9 @@ def _conv_padding(padding, kernel, dilation, stride, op):
     return padding
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation, as torch.nn.functional.conv2d.
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, pad_value=0.0):
+    """2-D cross-correlation, as torch.nn.functional.conv2d (pad_value, minigrad's addition, is the value the
+    padding holds: larq's pad_values, so a binary conv padded with 1 keeps both matmul operands +-1).
 
     y[n, o] = sum_{c, i, j} W[o, c, i, j] xpad[n, g(o) C/G + c, p s + i d, q s + j d] + b[o],
     computed as im2col (`unfold`) then one matmul per group: W (G, O/G, C/G*KH*KW) @ cols (G, C/G*KH*KW, N*OH*OW).
@@ -108,7 +109,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          "divisible by groups")
     padding = _conv_padding(padding, (kh, kw), dilation, stride, "conv2d")
     _, _, _, _, (oh, ow) = _geometry(x.shape, (kh, kw), stride, padding, dilation, "conv2d")
-    cols = unfold(x, (kh, kw), stride, padding, dilation)                       # (C*KH*KW, N*OH*OW)
+    cols = unfold(x, (kh, kw), stride, padding, dilation, pad_value)            # (C*KH*KW, N*OH*OW)
     if groups == 1:
         y = weight.reshape(o, cg * kh * kw) @ cols                               # (O, N*OH*OW)
     else:
