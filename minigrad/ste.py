@@ -186,8 +186,8 @@ class SwishSign(Surrogate):
 
     def derivative(self, x):
         bx = x * self.beta
-        s = bx.sigmoid()
-        return 2 * self.beta * s * (1 - s) * (2 - bx * (2 * s - 1))
+        s, r = bx.sigmoid(), (-bx).sigmoid()  # r = 1 - s, without cancellation when s is near 1
+        return 2 * self.beta * s * r * (2 - bx * (s - r))
 
 
 class Tanh(Surrogate):
@@ -301,15 +301,16 @@ class Derivative(Function):
         leaf = Tensor(np.array(x.data), requires_grad=True)
         with enable_grad():
             y = f(leaf)
+            if not isinstance(y, Tensor) or y.shape != x.shape:
+                raise ValueError(f"Surrogate.from_function: {getattr(f, '__name__', f)} must be elementwise and return "
+                                 f"a tensor: it mapped an input of shape {x.shape} to "
+                                 f"{getattr(y, 'shape', type(y).__name__)}")
             for _ in range(order):
-                if not (isinstance(y, Tensor) and y.requires_grad):
+                if not y.requires_grad:
                     return np.zeros_like(x.data)  # the (n-1)-th derivative no longer depends on x
                 y, = grad(y.sum(), leaf, create_graph=True, allow_unused=True)
                 if y is None:
                     return np.zeros_like(x.data)
-        if y.shape != x.shape:
-            raise ValueError(f"Surrogate.from_function: {getattr(f, '__name__', f)} must be elementwise: it mapped "
-                             f"an input of shape {x.shape} to shape {y.shape}")
         return y.data.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -528,7 +529,7 @@ class LSQ(Function):
     @staticmethod
     def backward(ctx, g):
         x, step = ctx.saved_tensors
-        need_x, need_step = ctx.needs_input_grad
+        need_x, need_step = ctx.needs_input_grad[:2]
         inside = _mask(~(ctx.low | ctx.high), g)
         gx = g * inside if need_x else None
         gs = None
@@ -560,7 +561,7 @@ class PACT(Function):
     @staticmethod
     def backward(ctx, g):
         x, alpha = ctx.saved_tensors
-        need_x, need_alpha = ctx.needs_input_grad
+        need_x, need_alpha = ctx.needs_input_grad[:2]
         return (g * _mask(ctx.inside, g) if need_x else None,
                 unbroadcast(g * _mask(ctx.above, g), alpha) if need_alpha else None)
 
