@@ -254,7 +254,8 @@ class Function:
             result.grad_fn = ctx
         if _anomaly[0]:
             ctx.created_at = _user_frame()
-            _check_finite(out, "forward output", ctx)
+            if _phase.get() != "backward":  # inside a rule, the engine checks the gradient and names the op
+                _check_finite(out, "forward output", ctx)
         if _observers:
             elapsed = time.perf_counter() - start
             for observer in _observers:
@@ -359,6 +360,12 @@ def _check_grad(node, i, g, parent):
     return g
 
 
+def _call_hook(hook, g):
+    """A hook's return value replaces the gradient; None keeps it (a Tensor has no truth value)."""
+    result = hook(g)
+    return g if result is None else result
+
+
 def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
     """Propagate `grads` from `roots` to the leaves in topological order.
 
@@ -385,7 +392,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
             g = pending.pop(node, None)
             if g is not None and node.hooks:
                 for hook in list(node.hooks):
-                    g = hook(g) or g
+                    g = _call_hook(hook, g)
             if capture is not None and node in capture:
                 capture[node] = g
             results = ()
@@ -422,7 +429,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
                 for hook in list(leaf._hooks):
-                    g = hook(g) or g
+                    g = _call_hook(hook, g)
             if capture is not None:
                 if leaf in capture:
                     capture[leaf] = g
