@@ -13,9 +13,11 @@ from . import ops
 from . import ste
 from . import nn
 from . import optim, data
+from .serialization import save, load
 from . import testing
 from .trace import trace
 from .viz import explain
 from . import viz
+from .profile import profile
 
 __version__ = "0.1.0"
