@@ -1,0 +1,550 @@
+"""The efficiency report: what a model costs in parameters, operations, memory, time and energy.
+
+    report = mg.profile(model, x)                  # x: an example batch
+    print(report)                                   # .to_text(), .to_markdown(), .to_dict() (JSON-able)
+    print(mg.profile([float_mlp, binary_mlp], x))   # side by side, and whether the rankings agree
+
+The metrics, and which depend on the hardware:
+
+| metric | what it measures | hardware independent |
+| --- | --- | --- |
+| parameter size | memory footprint (bytes at real precision: 1 bit per binary weight, k per k-bit) | yes |
+| FLOPs, MACs, BOPs, OPs | operations the model needs (OPs = BOPs/64 + FLOPs) | yes |
+| arithmetic intensity | FLOPs per byte moved: where the model sits on the roofline | yes |
+| peak activation memory | bytes of op outputs alive at once (measured in this implementation) | yes |
+| estimated latency | roofline: per op max(ops / peak FLOP/s, bytes / bandwidth), summed | no |
+| estimated energy | Horowitz (ISSCC 2014, 45 nm) energies per op and per memory access | no |
+| measured latency, throughput | median wall time of repeated runs here; samples per second | no |
+
+Counts come from the tracer (`mg.trace`), so they are exactly those of `tr.flops()`: forward is one
+call of the model; backward is the backward of the output with a gradient of ones (no loss op).
+Profiling leaves the model as it found it: gradients, buffers (batch-norm statistics) and the global
+random generator are restored.
+"""
+import json
+import time
+import weakref
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import autograd
+from .tensor import default_rng
+from .tensor import Tensor
+from .trace import Table, human, trace
+
+__all__ = ["profile", "Report", "Comparison", "Hardware", "EnergyTable", "HARDWARE", "HORWITZ_45NM",
+           "register_hardware", "get_hardware", "measure_this_machine", "METRICS"]
+
+METRICS = [  # the issue's table: (metric, what it measures, mainly affects, mainly affected by, hardware independent)
+    ("parameter size", "memory footprint of the model", "latency, storage",
+     "architecture, implementation, floating-point precision", True),
+    ("FLOPs (and MACs)", "operations the model needs", "latency, energy", "architecture, implementation", True),
+    ("latency", "time for one inference", "the user's experience", "parameter size, FLOPs, hardware", False),
+    ("energy", "power consumed", "training and inference cost", "architecture, implementation", False),
+    ("throughput", "inferences per unit of time", "the user's experience, energy", "all of the above", False),
+]
+
+
+# ---- hardware ---------------------------------------------------------------------------------------
+@dataclass
+class Hardware:
+    """A roofline: peak float32 FLOP/s and memory bandwidth (bytes/s), with where the numbers come from."""
+    name: str
+    peak_flops: float
+    bandwidth: float
+    source: str
+    measured: bool = False
+
+    @property
+    def ridge(self):
+        """FLOPs per byte above which an op is compute bound (the roofline's ridge point)."""
+        return self.peak_flops / self.bandwidth
+
+    def time(self, ops, nbytes):
+        """Roofline time of one op: the larger of its compute time and its memory time."""
+        return max(ops / self.peak_flops, nbytes / self.bandwidth)
+
+    def __str__(self):
+        kind = "measured" if self.measured else "published"
+        return (f"{self.name}: {human(self.peak_flops)}FLOP/s, {human(self.bandwidth, 'B')}/s "
+                f"({kind}; {self.source})")
+
+
+HARDWARE = {
+    # Peak numbers: data-sheet values, or cores x clock x FLOPs per cycle where the sheet gives those.
+    "laptop-cpu": Hardware(
+        "laptop CPU (Intel Core i7-1165G7)", 4 * 2.8e9 * 32, 68.3e9,
+        "Intel ARK: 4 cores, 2.8 GHz base, AVX-512 with one FMA unit = 32 float32 FLOPs/cycle/core; "
+        "LPDDR4x-4266, 128-bit bus = 68.3 GB/s"),
+    "raspberry-pi-4": Hardware(
+        "Raspberry Pi 4 (BCM2711)", 4 * 1.5e9 * 8, 12.8e9,
+        "raspberrypi.com product brief: 4x Cortex-A72 at 1.5 GHz, 128-bit NEON FMA = 8 float32 FLOPs/cycle/core; "
+        "LPDDR4-3200, 32-bit bus = 12.8 GB/s"),
+    "a100": Hardware(
+        "NVIDIA A100 80GB SXM", 19.5e12, 2039e9,
+        "NVIDIA A100 data sheet: 19.5 TFLOPS FP32 (156 TFLOPS TF32 tensor core), 2,039 GB/s HBM2e"),
+    "h100": Hardware(
+        "NVIDIA H100 SXM", 67e12, 3.35e12,
+        "NVIDIA H100 data sheet: 67 TFLOPS FP32 (SXM), 3.35 TB/s HBM3"),
+}
+_measured = {}
+
+
+def register_hardware(key, hardware):
+    """Add (or replace) a hardware profile, usable as `mg.profile(..., hardware=key)`."""
+    if not isinstance(hardware, Hardware):
+        raise TypeError(f"register_hardware: expected a minigrad.profile.Hardware, got {type(hardware).__name__}")
+    HARDWARE[key] = hardware
+    return hardware
+
+
+def measure_this_machine(refresh=False):
+    """This machine's roofline, measured once per process by a short micro-benchmark (well under a
+    second): float32 matmul FLOP/s (NumPy's BLAS, best of a few 512x512 products) and memory bandwidth
+    (best of a few 32 MB copies: 2 x 32 MB moved each)."""
+    if "this-machine" in _measured and not refresh:
+        return _measured["this-machine"]
+    rng = np.random.default_rng(0)
+    n = 512
+    a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        np.matmul(a, b)
+        best = min(best, time.perf_counter() - start)
+    flops = 2 * n ** 3 / best
+    src = np.ones(8 * 2 ** 20, np.float32)  # 32 MB: larger than the caches
+    dst = np.empty_like(src)
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - start)
+    bandwidth = 2 * src.nbytes / best
+    hw = Hardware("this machine", flops, bandwidth, "measured now: 512x512 float32 matmul, 32 MB copy",
+                  measured=True)
+    _measured["this-machine"] = hw
+    return hw
+
+
+def get_hardware(hardware):
+    """A Hardware from a name ('this-machine', 'laptop-cpu', 'raspberry-pi-4', 'a100', 'h100', or one you
+    registered) or a Hardware itself."""
+    if isinstance(hardware, Hardware):
+        return hardware
+    if hardware == "this-machine":
+        return measure_this_machine()
+    if hardware not in HARDWARE:
+        raise ValueError(f"profile: unknown hardware {hardware!r}; choose from 'this-machine', "
+                         f"{', '.join(repr(k) for k in HARDWARE)}, or register_hardware(name, Hardware(...))")
+    return HARDWARE[hardware]
+
+
+# ---- energy -----------------------------------------------------------------------------------------
+@dataclass
+class EnergyTable:
+    """Energy per operation and per memory access, in picojoules, with its source.
+
+    The model (an estimate, as in the papers that use this table): a MAC costs one multiply and one add
+    at the data's precision, every other FLOP one add; a BOP costs `bop_pj` (not in Horowitz's table:
+    an assumption, stated); every byte an op reads or writes costs an SRAM access (64-bit words of a
+    32 KB cache), and the parameters, at their real precision, are read once from DRAM.
+    """
+    name: str
+    source: str
+    pj: dict
+    bop_pj: float
+    bop_note: str
+
+    def precision(self, dtype):
+        return "fp16" if np.dtype(dtype).itemsize == 2 else "fp32"
+
+    def op_energy(self, record):
+        """Energy of one traced op's arithmetic and on-chip memory traffic, in joules."""
+        p = self.precision(record.out_dtype)
+        mult, add = self.pj[f"{p}_mult"], self.pj[f"{p}_add"]
+        pj = record.macs * (mult + add) + (record.flops - 2 * record.macs) * add + record.bops * self.bop_pj
+        pj += record.bytes / 8 * self.pj["sram_32kb_64bit"]
+        return pj * 1e-12
+
+    def dram_energy(self, nbytes):
+        return nbytes / 8 * self.pj["dram_64bit"] * 1e-12
+
+
+HORWITZ_45NM = EnergyTable(
+    name="Horowitz 45 nm",
+    source="M. Horowitz, \"Computing's energy problem (and what we can do about it)\", ISSCC 2014, "
+           "pp. 10-14 (45 nm, 0.9 V)",
+    pj={"int8_add": 0.03, "int32_add": 0.1, "fp16_add": 0.4, "fp32_add": 0.9,
+        "int8_mult": 0.2, "int32_mult": 3.1, "fp16_mult": 1.1, "fp32_mult": 3.7,
+        "sram_8kb_64bit": 10.0, "sram_32kb_64bit": 20.0, "sram_1mb_64bit": 100.0,
+        "dram_64bit": 1300.0},  # the table gives 1.3-2.6 nJ per 64-bit DRAM access; the low end here
+    bop_pj=0.1 / 32,
+    bop_note="a BOP costs 1/32 of a 32-bit integer add (one XNOR-popcount word per 32 BOPs): an assumption",
+)
+
+
+# ---- measuring ---------------------------------------------------------------------------------------
+class _LiveBytes:
+    """Observer: bytes of op outputs alive at once (arrays that own their memory; views cost nothing)."""
+
+    def __init__(self):
+        self.live = self.peak = 0
+        self.peak_forward = 0
+
+    def _free(self, n):
+        self.live -= n
+
+    def on_op(self, cls, ctx, args, kwargs, result, elapsed):
+        out = result.data
+        if out.base is not None or not out.nbytes:
+            return
+        self.live += out.nbytes
+        self.peak = max(self.peak, self.live)
+        if autograd.current_phase() == "forward":
+            self.peak_forward = max(self.peak_forward, self.live)
+        weakref.finalize(out, self._free, out.nbytes)
+
+
+def _median_time(fn, repeats):
+    """Median wall time of fn(); `repeats` runs, or as many as fit in about 0.2 s (3 to 30) when None."""
+    fn()  # warm up
+    if repeats is None:
+        start = time.perf_counter()
+        fn()
+        once = max(time.perf_counter() - start, 1e-6)
+        repeats = int(min(30, max(3, 0.2 / once)))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), repeats
+
+
+class _Preserved:
+    """Restores a model's gradients, buffers and the global generator after profiling."""
+
+    def __init__(self, model):
+        self.params = list(model.parameters())
+        self.grads = [p.grad for p in self.params]
+        self.buffers = [(b, np.array(b.data)) for m in model.modules() for b in m._buffers.values()
+                        if b is not None]
+        self.rng_state = default_rng().bit_generator.state
+
+    def clear_grads(self):
+        for p in self.params:
+            p.grad = None
+
+    def restore(self):
+        for p, g in zip(self.params, self.grads):
+            p.grad = g
+        for b, saved in self.buffers:
+            np.copyto(b.data, saved)
+        default_rng().bit_generator.state = self.rng_state
+
+
+def _call(model, inputs):
+    return model(*inputs)
+
+
+def _param_stats(params):
+    params = [p for p in params if p is not None]
+    count = sum(int(p.size) for p in params)
+    nbytes = sum(getattr(p, "bits", p.dtype.itemsize * 8) * int(p.size) / 8 for p in params)
+    return count, nbytes
+
+
+# ---- the report ---------------------------------------------------------------------------------------
+@dataclass
+class Report:
+    """One model's efficiency report; `layers` holds one dict per layer (leaf module)."""
+    model: str
+    batch_size: int
+    hardware: Hardware
+    energy_table: str
+    totals: dict
+    layers: list = field(default_factory=list)
+    uncounted: list = field(default_factory=list)
+
+    # -- renderings --
+    def metrics_table(self):
+        """The issue's table, filled with this model's numbers."""
+        t = self.totals
+        lat = t.get("measured_latency_s")
+        values = {
+            "parameter size": f"{human(t['params'])} params, {human(t['param_bytes'], 'B')}",
+            "FLOPs (and MACs)": f"{human(t['flops_forward'])} FLOPs, {human(t['macs_forward'])} MACs, "
+                                f"{human(t['bops_forward'])} BOPs (forward)",
+            "latency": (f"{lat * 1e3:.3f} ms measured, {t['est_latency_forward_s'] * 1e3:.4f} ms roofline"
+                        if lat is not None else f"{t['est_latency_forward_s'] * 1e3:.4f} ms roofline"),
+            "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ per batch (estimate)",
+            "throughput": (f"{t['throughput']:.0f} samples/s" if t.get("throughput") else "-"),
+        }
+        rows = [{"metric": m, "value": values[m], "hardware independent": "yes" if ind else "no"}
+                for m, _, _, _, ind in METRICS]
+        return Table(rows, ["metric", "value", "hardware independent"])
+
+    def layer_table(self):
+        rows = [{**r, "param_bytes": r["param_bytes"], "intensity": f"{r['intensity']:.2f}" if r["intensity"] else "-",
+                 "est_latency": f"{r['est_latency_forward_s'] * 1e6:.2f} us"} for r in self.layers]
+        cols = ["layer", "type", "params", "param_bytes", "flops_forward", "flops_backward", "macs_forward",
+                "bops_forward", "activation_bytes", "intensity", "est_latency"]
+        return Table(rows, cols, title="per layer (forward unless marked; intensity = OPs per byte)")
+
+    def to_text(self):
+        t = self.totals
+        lines = [f"{self.model}: batch {self.batch_size}, hardware {self.hardware}", str(self.metrics_table()), ""]
+        lines.append(self.layer_table().to_text())
+        lines.append("")
+        lines.append("totals            forward        backward")
+        for key, label in (("flops", "FLOPs"), ("macs", "MACs"), ("bops", "BOPs"), ("ops", "OPs")):
+            fwd, bwd = t.get(f"{key}_forward"), t.get(f"{key}_backward")
+            lines.append(f"  {label:<14}{human(fwd):>12}{human(bwd):>16}")
+        lines.append(f"  parameters    {t['params']:>12,} ({human(t['param_bytes'], 'B')} at real precision, "
+                     f"{human(t['param_bytes_float32'], 'B')} as float32)")
+        lines.append(f"  peak activations {human(t['peak_activation_bytes'], 'B'):>9}"
+                     + (f" (forward); {human(t['peak_training_bytes'], 'B')} over forward + backward"
+                        if t.get("peak_training_bytes") is not None else " (forward, no graph)"))
+        lines.append(f"  arithmetic intensity {t['intensity']:.2f} OPs/byte (ridge of this hardware: "
+                     f"{self.hardware.ridge:.1f})")
+        lines.append(f"  estimated latency {t['est_latency_forward_s'] * 1e3:.4f} ms forward"
+                     + (f", {t['est_latency_train_s'] * 1e3:.4f} ms training step"
+                        if t.get("est_latency_train_s") is not None else ""))
+        lines.append(f"  estimated energy {t['est_energy_forward_j'] * 1e6:.3f} uJ forward"
+                     + (f", {t['est_energy_train_j'] * 1e6:.3f} uJ training step"
+                        if t.get("est_energy_train_j") is not None else ""))
+        lines.append(f"    (energy table: {self.energy_table})")
+        if t.get("measured_latency_s") is not None:
+            lines.append(f"  measured latency {t['measured_latency_s'] * 1e3:.3f} ms forward (median of "
+                         f"{t['repeats']}), throughput {t['throughput']:.0f} samples/s"
+                         + (f"; training step {t['measured_train_s'] * 1e3:.3f} ms"
+                            if t.get("measured_train_s") is not None else ""))
+        if self.uncounted:
+            lines.append(f"  not counted: {', '.join(self.uncounted)}")
+        return "\n".join(lines)
+
+    def to_markdown(self):
+        return "\n".join([f"**{self.model}** (batch {self.batch_size}, {self.hardware.name})", "",
+                          self.metrics_table().to_markdown(), "", self.layer_table().to_markdown()])
+
+    def to_dict(self):
+        return {"model": self.model, "batch_size": self.batch_size, "hardware": asdict(self.hardware),
+                "energy_table": self.energy_table, "totals": dict(self.totals), "layers": [dict(r) for r in self.layers],
+                "uncounted": list(self.uncounted),
+                "metrics": [{"metric": m, "what": w, "affects": a, "affected_by": b, "hardware_independent": i}
+                            for m, w, a, b, i in METRICS]}
+
+    def to_json(self, **kwargs):
+        return json.dumps(self.to_dict(), **kwargs)
+
+    __str__ = to_text
+
+    def __repr__(self):
+        t = self.totals
+        return (f"<Report {self.model}: {human(t['params'])} params, {human(t['flops_forward'])} FLOPs forward, "
+                f"{human(t['bops_forward'])} BOPs>")
+
+
+def _layers(model):
+    """(path, module) of the layers: the modules without children (the model itself if it has none)."""
+    leaves = [(p, m) for p, m in model.named_modules() if not any(True for _ in m.children())]
+    return leaves
+
+
+def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
+    from .trace import _under
+    keep = _Preserved(model)
+    memory = _LiveBytes()
+    try:
+        keep.clear_grads()
+        autograd._observers.append(memory)
+        try:
+            with trace(model, grad_norms=False) as tr:
+                if backward:
+                    out = _call(model, inputs)
+                    forward_peak = memory.peak
+                    if isinstance(out, Tensor) and out.requires_grad:
+                        out.backward(Tensor(np.ones(out.shape, out.dtype)))
+                    else:
+                        backward = False
+                else:
+                    with autograd.no_grad():
+                        out = _call(model, inputs)
+                    forward_peak = memory.peak
+        finally:
+            autograd._observers.remove(memory)
+        peak_training = memory.peak if backward else None
+        del out
+        measured = {}
+        if measure:
+            keep.clear_grads()
+            with autograd.no_grad():
+                lat, reps = _median_time(lambda: _call(model, inputs), repeats)
+            measured = {"measured_latency_s": lat, "repeats": reps}
+            if backward:
+                def step():
+                    keep.clear_grads()
+                    y = _call(model, inputs)
+                    y.backward(Tensor(np.ones(y.shape, y.dtype)))
+                measured["measured_train_s"] = _median_time(step, repeats)[0]
+    finally:
+        keep.restore()
+
+    def totals_of(records):
+        return {"flops": sum(r.flops for r in records), "macs": sum(r.macs for r in records),
+                "bops": sum(r.bops for r in records), "bytes": sum(r.bytes for r in records),
+                "est_latency_s": sum(hw.time(r.flops + r.bops / 64, r.bytes) for r in records),
+                "energy_j": sum(energy.op_energy(r) for r in records)}
+    fwd, bwd = tr.select(phase="forward"), tr.select(phase="backward")
+    f, b = totals_of(fwd), totals_of(bwd)
+    count, nbytes = _param_stats(model.parameters())
+    batch = int(inputs[0].shape[0]) if getattr(inputs[0], "ndim", 0) else 1
+    ops_fwd = f["bops"] / 64 + f["flops"]
+    totals = {
+        "params": count, "param_bytes": nbytes, "param_bytes_float32": 4 * count,
+        "flops_forward": f["flops"], "macs_forward": f["macs"], "bops_forward": f["bops"], "ops_forward": ops_fwd,
+        "flops_backward": b["flops"] if backward else None, "macs_backward": b["macs"] if backward else None,
+        "bops_backward": b["bops"] if backward else None,
+        "ops_backward": b["bops"] / 64 + b["flops"] if backward else None,
+        "bytes_forward": f["bytes"], "bytes_backward": b["bytes"] if backward else None,
+        "intensity": ops_fwd / f["bytes"] if f["bytes"] else 0.0,
+        "peak_activation_bytes": forward_peak, "peak_training_bytes": peak_training,
+        "est_latency_forward_s": f["est_latency_s"],
+        "est_latency_train_s": f["est_latency_s"] + b["est_latency_s"] if backward else None,
+        "est_energy_forward_j": f["energy_j"] + energy.dram_energy(nbytes),
+        "est_energy_train_j": f["energy_j"] + b["energy_j"] + energy.dram_energy(nbytes) if backward else None,
+        **measured,
+    }
+    if "measured_latency_s" in totals:
+        totals["throughput"] = batch / totals["measured_latency_s"]
+    layers = []
+    for path, module in _layers(model):
+        lf = [r for r in fwd if _under(r.module, path)]
+        lb = [r for r in bwd if _under(r.module, path)]
+        tf, tb = totals_of(lf), totals_of(lb)
+        pcount, pbytes = _param_stats(module._parameters.values())
+        ops = tf["bops"] / 64 + tf["flops"]
+        layers.append({
+            "layer": path or "(model)", "type": type(module).__name__, "params": pcount, "param_bytes": pbytes,
+            "flops_forward": tf["flops"], "macs_forward": tf["macs"], "bops_forward": tf["bops"],
+            "flops_backward": tb["flops"] if backward else None, "macs_backward": tb["macs"] if backward else None,
+            "activation_bytes": sum(r.bytes_written for r in lf),
+            "intensity": ops / tf["bytes"] if tf["bytes"] else 0.0,
+            "est_latency_forward_s": tf["est_latency_s"],
+            "est_energy_forward_j": tf["energy_j"] + energy.dram_energy(pbytes)})
+    uncounted = sorted({r.name for r in tr.uncounted()})
+    return Report(name, batch, hw, f"{energy.name}: {energy.source}", totals, layers, uncounted)
+
+
+def profile(model, example_input, backward=True, hardware="this-machine", energy=HORWITZ_45NM, repeats=None,
+            names=None, measure=True):
+    """The efficiency report of `model` on `example_input` (a batch: Tensor, ndarray, or a tuple of them).
+
+    backward: also count (and time) the backward pass of the output. hardware: a name ('this-machine',
+    measured now; 'laptop-cpu', 'raspberry-pi-4', 'a100', 'h100', published) or a `Hardware`. energy: an
+    `EnergyTable` (default Horowitz, ISSCC 2014). repeats: timed runs (default: as many as fit in about
+    0.2 s). measure=False skips the timing. A list of models gives a `Comparison`.
+    """
+    inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+    inputs = tuple(x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs)
+    hw = get_hardware(hardware)
+    if not isinstance(energy, EnergyTable):
+        raise TypeError(f"profile: energy must be an EnergyTable (see minigrad.profile.HORWITZ_45NM), "
+                        f"got {type(energy).__name__}")
+    if isinstance(model, (list, tuple)):
+        if names is None:
+            names = [type(m).__name__ for m in model]
+            if len(set(names)) < len(names):
+                names = [f"{n} #{i + 1}" for i, n in enumerate(names)]
+        if len(names) != len(model):
+            raise ValueError(f"profile: {len(model)} models but {len(names)} names")
+        return Comparison([_profile_one(m, inputs, backward, hw, energy, repeats, n, measure)
+                           for m, n in zip(model, names)])
+    if not hasattr(model, "named_modules"):
+        raise TypeError(f"profile: expected an mg.nn.Module (or a list of them), got {type(model).__name__}")
+    return _profile_one(model, inputs, backward, hw, energy, repeats, names or type(model).__name__, measure)
+
+
+class Comparison:
+    """Several reports side by side, and whether ranking by parameters, FLOPs and measured latency agree
+    (they often do not: "The Efficiency Misnomer", Dehghani et al., ICLR 2022 / arXiv 2021)."""
+
+    ROWS = [("params", "parameters"), ("param_bytes", "parameter bytes"), ("flops_forward", "FLOPs forward"),
+            ("bops_forward", "BOPs forward"), ("ops_forward", "OPs forward"), ("flops_backward", "FLOPs backward"),
+            ("peak_activation_bytes", "peak activations"), ("intensity", "intensity (OPs/B)"),
+            ("est_latency_forward_s", "roofline latency"), ("est_energy_forward_j", "energy (estimate)"),
+            ("measured_latency_s", "measured latency"), ("throughput", "throughput (samples/s)")]
+
+    def __init__(self, reports):
+        self.reports = reports
+
+    def __getitem__(self, i):
+        return self.reports[i]
+
+    def rankings(self):
+        """Model names from cheapest to most expensive, by parameter bytes, FLOPs (OPs) and measured latency."""
+        out = {}
+        for key, label in (("param_bytes", "parameter size"), ("ops_forward", "FLOPs"),
+                           ("measured_latency_s", "measured latency")):
+            if all(r.totals.get(key) is not None for r in self.reports):
+                out[label] = [r.model for r in sorted(self.reports, key=lambda r: r.totals[key])]
+        return out
+
+    def disagreements(self):
+        """Sentences saying which rankings disagree (empty when they all agree)."""
+        ranks = self.rankings()
+        keys = list(ranks)
+        out = []
+        for i, a in enumerate(keys):
+            for b in keys[i + 1:]:
+                if ranks[a] != ranks[b]:
+                    out.append(f"ranking by {a} ({' < '.join(ranks[a])}) disagrees with ranking by {b} "
+                               f"({' < '.join(ranks[b])})")
+        return out
+
+    def table(self):
+        rows = []
+        for key, label in self.ROWS:
+            row = {"metric": label}
+            for r in self.reports:
+                v = r.totals.get(key)
+                if v is None:
+                    row[r.model] = "-"
+                elif key.endswith("_s"):
+                    row[r.model] = f"{v * 1e3:.4f} ms" if "est" in key else f"{v * 1e3:.3f} ms"
+                elif key.endswith("_j"):
+                    row[r.model] = f"{v * 1e6:.3f} uJ"
+                elif key.endswith("bytes"):
+                    row[r.model] = human(v, "B")
+                elif key in ("intensity", "throughput"):
+                    row[r.model] = f"{v:.2f}" if key == "intensity" else f"{v:.0f}"
+                else:
+                    row[r.model] = human(v)
+            rows.append(row)
+        return Table(rows, ["metric"] + [r.model for r in self.reports])
+
+    def to_text(self):
+        hw = self.reports[0].hardware if self.reports else None
+        lines = [f"{len(self.reports)} models, batch {self.reports[0].batch_size}, hardware {hw}" if hw else "",
+                 self.table().to_text(), ""]
+        dis = self.disagreements()
+        if dis:
+            lines.append("The rankings disagree (the efficiency misnomer, Dehghani et al. 2021):")
+            lines += [f"  - {d}" for d in dis]
+        else:
+            lines.append("Ranking by parameter size, FLOPs and measured latency agree here.")
+        return "\n".join(lines)
+
+    def to_markdown(self):
+        return self.table().to_markdown()
+
+    def to_dict(self):
+        return {"models": [r.to_dict() for r in self.reports], "rankings": self.rankings(),
+                "disagreements": self.disagreements()}
+
+    __str__ = to_text
+
+    def __repr__(self):
+        return f"<Comparison of {', '.join(r.model for r in self.reports)}>"

@@ -1,0 +1,185 @@
+"""The efficiency report: parameter bytes at real precision, counts equal to the tracer's and the formulas,
+per-layer sums, roofline and energy from their definitions, hardware profiles, renderings, comparisons,
+and a model left as it was found."""
+import json
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.profile import (HARDWARE, HORWITZ_45NM, EnergyTable, Hardware, get_hardware, measure_this_machine,
+                              profile, register_hardware)
+
+SLOW = Hardware("slow test chip", peak_flops=1e9, bandwidth=1e8, source="made up for the test")
+
+
+def _mlp(binary=False):
+    mg.manual_seed(0)
+    if binary:
+        return nn.Sequential(nn.Linear(16, 32), nn.BatchNorm1d(32), nn.Sign(), nn.BinaryLinear(32, 8))
+    return nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 8))
+
+
+def _x(batch=4, features=16):
+    return mg.Tensor(np.random.default_rng(0).standard_normal((batch, features)).astype(np.float32))
+
+
+def test_parameter_bytes_at_real_precision():
+    binary = nn.BinaryLinear(64, 10)
+    quant = nn.QuantLinear(64, 10, bits=3)
+    r = profile(binary, _x(2, 64), measure=False, hardware=SLOW)
+    assert r.totals["params"] == 640 and r.totals["param_bytes"] == 640 / 8
+    assert r.totals["param_bytes_float32"] == 640 * 4
+    r = profile(quant, _x(2, 64), measure=False, hardware=SLOW)
+    assert r.totals["param_bytes"] == 640 * 3 / 8 + 10 * 4  # k-bit weights, float32 bias
+    r = profile(_mlp(binary=True), _x(), measure=False, hardware=SLOW)
+    layers = {row["layer"]: row for row in r.layers}
+    assert layers["3"]["param_bytes"] == 32 * 8 / 8
+    assert layers["0"]["param_bytes"] == (16 * 32 + 32) * 4
+    assert r.totals["param_bytes"] == sum(row["param_bytes"] for row in r.layers)
+
+
+def test_counts_match_the_formulas_and_the_tracer():
+    b, model = 4, _mlp()
+    r = profile(model, _x(b), measure=False, hardware=SLOW)
+    t = r.totals
+    dots = 2 * b * (16 * 32 + 32 * 8)
+    assert t["macs_forward"] == dots // 2
+    assert t["flops_forward"] == dots + b * 32 + b * 8 + b * 32  # matmuls + two bias adds + relu
+    # backward: the first layer's input needs no gradient (2 B in out), the second's does (4 B in out)
+    with mg.trace() as tr:
+        model(_x(b)).backward(mg.ones(b, 8))
+    assert t["flops_backward"] == tr.flops("backward")
+    assert tr.flops("backward", "dot") == 2 * b * 16 * 32 + 4 * b * 32 * 8
+    assert t["ops_forward"] == t["flops_forward"] + t["bops_forward"] / 64
+
+
+def test_per_layer_sums_equal_totals():
+    r = profile(_mlp(binary=True), _x(), measure=False, hardware=SLOW)
+    for key in ("flops_forward", "macs_forward", "bops_forward", "flops_backward"):
+        assert sum(row[key] for row in r.layers) == r.totals[key]
+    assert sum(row["est_latency_forward_s"] for row in r.layers) == pytest.approx(r.totals["est_latency_forward_s"])
+
+
+def test_bops_counted_where_both_operands_are_binary():
+    r = profile(_mlp(binary=True), _x(), measure=False, hardware=SLOW)
+    layers = {row["layer"]: row for row in r.layers}
+    assert layers["3"]["bops_forward"] == 4 * 32 * 8 and layers["3"]["macs_forward"] == 0
+    assert layers["0"]["bops_forward"] == 0 and r.totals["bops_forward"] == 4 * 32 * 8
+    assert r.totals["ops_forward"] == r.totals["flops_forward"] + 4 * 32 * 8 / 64
+
+
+def test_roofline_latency_from_its_definition():
+    model, x = _mlp(), _x()
+    r = profile(model, x, measure=False, hardware=SLOW)
+    with mg.trace() as tr:
+        model(x).backward(mg.ones(4, 8))
+    fwd = sum(max((rec.flops + rec.bops / 64) / 1e9, rec.bytes / 1e8) for rec in tr.select(phase="forward"))
+    bwd = sum(max((rec.flops + rec.bops / 64) / 1e9, rec.bytes / 1e8) for rec in tr.select(phase="backward"))
+    assert r.totals["est_latency_forward_s"] == pytest.approx(fwd)
+    assert r.totals["est_latency_train_s"] == pytest.approx(fwd + bwd)
+    fast = profile(model, x, measure=False, hardware="h100")
+    assert fast.totals["est_latency_forward_s"] < r.totals["est_latency_forward_s"]
+    assert fast.totals["flops_forward"] == r.totals["flops_forward"]  # counts do not depend on the hardware
+
+
+def test_energy_from_the_table():
+    model, x = nn.Linear(16, 8, bias=False), _x()
+    pj = {k: 0.0 for k in HORWITZ_45NM.pj}
+    only_macs = EnergyTable("test", "test", {**pj, "fp32_mult": 2.0, "fp32_add": 1.0}, bop_pj=0.0, bop_note="")
+    r = profile(model, x, measure=False, hardware=SLOW, energy=only_macs)
+    assert r.totals["est_energy_forward_j"] == pytest.approx(4 * 16 * 8 * 3.0e-12)
+    only_dram = EnergyTable("test", "test", {**pj, "dram_64bit": 8.0}, bop_pj=0.0, bop_note="")
+    r = profile(model, x, measure=False, hardware=SLOW, energy=only_dram)
+    assert r.totals["est_energy_forward_j"] == pytest.approx(16 * 8 * 4 * 1e-12)  # 1 pJ per parameter byte
+    assert HORWITZ_45NM.pj["fp32_mult"] == 3.7 and "ISSCC 2014" in HORWITZ_45NM.source
+
+
+def test_peak_activation_memory():
+    model, x = nn.Linear(16, 8, bias=False), _x(4)
+    r = profile(model, x, backward=False, measure=False, hardware=SLOW)
+    assert r.totals["peak_activation_bytes"] == 4 * 8 * 4  # the one output; the transpose is a view
+    assert r.totals["peak_training_bytes"] is None and r.totals["flops_backward"] is None
+    r = profile(model, x, measure=False, hardware=SLOW)
+    assert r.totals["peak_activation_bytes"] == 4 * 8 * 4
+    assert r.totals["peak_training_bytes"] > r.totals["peak_activation_bytes"]  # plus the gradients
+
+
+def test_measured_latency_and_throughput():
+    r = profile(_mlp(), _x(4), repeats=3, hardware=SLOW)
+    t = r.totals
+    assert t["repeats"] == 3 and t["measured_latency_s"] > 0 and t["measured_train_s"] > 0
+    assert t["throughput"] == pytest.approx(4 / t["measured_latency_s"])
+
+
+def test_hardware_profiles():
+    hw = measure_this_machine()
+    assert hw.measured and hw.peak_flops > 1e6 and hw.bandwidth > 1e6
+    assert get_hardware("this-machine") is hw  # measured once per process
+    for key in ("laptop-cpu", "raspberry-pi-4", "a100", "h100"):
+        assert HARDWARE[key].source and not HARDWARE[key].measured
+    assert HARDWARE["a100"].peak_flops == 19.5e12
+    with pytest.raises(ValueError, match="unknown hardware 'tpu'"):
+        get_hardware("tpu")
+    mine = register_hardware("my-board", Hardware("my board", 2e9, 1e9, "my measurements"))
+    try:
+        assert profile(_mlp(), _x(), measure=False, hardware="my-board").hardware is mine
+    finally:
+        HARDWARE.pop("my-board")
+    assert SLOW.ridge == 10.0 and SLOW.time(1e9, 0) == 1.0 and SLOW.time(0, 1e9) == 10.0
+
+
+def test_renderings_and_json():
+    r = profile(_mlp(binary=True), _x(), repeats=3, hardware=SLOW)
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["totals"]["params"] == r.totals["params"] and len(d["layers"]) == 4
+    assert [m["hardware_independent"] for m in d["metrics"]] == [True, True, False, False, False]
+    text, md = r.to_text(), r.to_markdown()
+    assert "parameter size" in text and "BinaryLinear" in text and "Horowitz" in text
+    assert "| metric | value | hardware independent |" in md
+    assert "| parameter size |" in md and "| yes |" in md and "| no |" in md
+
+
+def test_profiling_leaves_the_model_as_it_was():
+    model = _mlp(binary=True)
+    x = _x()
+    model(x).sum().backward()
+    grads = [np.array(p.grad.numpy()) for p in model.parameters()]
+    stats = np.array(model._modules["1"].running_mean.numpy())
+    mg.manual_seed(5)
+    expected_next = mg.randn(3).numpy()
+    mg.manual_seed(5)
+    profile(model, x, repeats=3, hardware=SLOW)
+    assert all(np.array_equal(p.grad.numpy(), g) for p, g in zip(model.parameters(), grads))
+    assert np.array_equal(model._modules["1"].running_mean.numpy(), stats)
+    assert np.array_equal(mg.randn(3).numpy(), expected_next)
+
+
+def test_comparison_says_when_rankings_disagree():
+    mg.manual_seed(0)
+    # a small conv net has fewer parameters (1,106) but more FLOPs than a narrow MLP (2,682 parameters)
+    conv = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 8 * 8, 2))
+    mlp = nn.Sequential(nn.Flatten(), nn.Linear(64, 40), nn.ReLU(), nn.Linear(40, 2))
+    x = mg.randn(2, 1, 8, 8)
+    c = profile([conv, mlp], x, names=["conv", "mlp"], measure=False, hardware=SLOW)
+    assert [r.model for r in c.reports] == ["conv", "mlp"]
+    assert (c[0].totals["params"], c[1].totals["params"]) == (1106, 2682)
+    assert c[0].totals["flops_forward"] > c[1].totals["flops_forward"]
+    assert c.rankings() == {"parameter size": ["conv", "mlp"], "FLOPs": ["mlp", "conv"]}  # nothing measured
+    assert c.disagreements() == ["ranking by parameter size (conv < mlp) disagrees with ranking by FLOPs "
+                                 "(mlp < conv)"]
+    assert "disagrees" in c.to_text() and "Dehghani" in c.to_text()
+    same = profile([mlp, mlp], x, measure=False, hardware=SLOW)
+    assert not same.disagreements() and "agree" in same.to_text()
+    assert [r.model for r in same.reports] == ["Sequential #1", "Sequential #2"]
+    json.dumps(c.to_dict())
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(TypeError, match="expected an mg.nn.Module"):
+        profile(lambda x: x, _x())
+    with pytest.raises(TypeError, match="energy must be an EnergyTable"):
+        profile(_mlp(), _x(), energy={"fp32_add": 1}, hardware=SLOW)
+    with pytest.raises(ValueError, match="2 models but 1 names"):
+        profile([_mlp(), _mlp()], _x(), names=["a"], hardware=SLOW, measure=False)
