@@ -21,6 +21,7 @@ __all__ = ["GradcheckError", "gradcheck", "gradgradcheck"]
 
 class GradcheckError(AssertionError):
     """The analytic and the numerical gradient disagree; the message holds a table of the worst entries."""
+    __module__ = "minigrad.testing"
 
 
 def _name(fn):
