@@ -8,10 +8,8 @@ The machine is shared and noisy, so no single absolute time is trusted:
   pair were taken a few milliseconds apart);
 - each line prints the median and the minimum time per call next to the ratio.
 """
-import gc
 import statistics
 import time
-import tracemalloc
 
 import numpy as np
 
@@ -45,6 +43,15 @@ def paired_ratio(times, a, b):
     return float(np.median(times[a] / times[b]))
 
 
+def ratio_ci(times, a, b, level=0.95, resamples=2000, seed=0):
+    """Bootstrap confidence interval of the median paired ratio times[a] / times[b] (rounds resampled)."""
+    r = times[a] / times[b]
+    rng = np.random.default_rng(seed)
+    medians = np.median(r[rng.integers(0, len(r), (resamples, len(r)))], axis=1)
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(medians, tail)), float(np.percentile(medians, 100 - tail))
+
+
 def rounds_for(seconds_per_call, budget, inner=1, lo=5, hi=400):
     """How many rounds fit `budget` seconds for one contender."""
     n = int(budget / max(seconds_per_call * inner, 1e-9))
@@ -60,27 +67,6 @@ def probe(fn, repeat=3):
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
-
-
-# ---- memory --------------------------------------------------------------------------------------
-def traced_peak(fn, before=None):
-    """(peak bytes above the starting level, bytes still held after fn) while fn runs, by tracemalloc.
-
-    NumPy reports its array buffers to tracemalloc, so array memory is included; PyTorch's allocator is
-    not visible to it (PyTorch is left out of memory comparisons). `before()` runs untraced first.
-    """
-    if before is not None:
-        before()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        start, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        fn()
-        end, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return peak - start, end - start
 
 
 # ---- formatting ----------------------------------------------------------------------------------

@@ -134,12 +134,22 @@ class MinigradMLP:
                 h = h.relu()
         return -h.log_softmax(axis=-1)[np.arange(len(y.data)), y.data].mean()
 
-    def step(self, x, y):
+    def zero_grad(self):
         if self.use_optim:
             self.opt.zero_grad()
         else:
             for p in self.params:
                 p.grad = None
+
+    def forward_backward(self, x, y):
+        """The step without the update (for the time breakdown)."""
+        self.zero_grad()
+        loss = self.loss(x, y)
+        loss.backward()
+        return loss
+
+    def step(self, x, y):
+        self.zero_grad()
         loss = self.loss(x, y)
         loss.backward()
         if self.use_optim:
