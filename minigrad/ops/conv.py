@@ -93,9 +93,21 @@ class Unfold(Function):
         return Cost(category="movement")
 
 
+def _inside(offset, stride, count, size):
+    """For kernel offset `offset` (already shifted by the padding): the image positions offset + p * stride,
+    p = 0..count-1, that fall inside [0, size), as a slice of the image and the matching slice of p."""
+    first = max(0, -(offset // stride)) if offset < 0 else 0
+    last = min(count - 1, (size - 1 - offset) // stride)
+    if last < first:
+        return slice(0, 0), slice(0, 0)
+    start = offset + first * stride
+    return slice(start, offset + last * stride + 1, stride), slice(first, last + 1)
+
+
 class Fold(Function):
     """col2im: cols (C*KH*KW, N*OH*OW) -> x (N, C, H, W), adding each entry back where unfold took it.
-    dcols = unfold(g). A loop over the KH*KW kernel offsets, each a strided add of a whole slab."""
+    dcols = unfold(g). A loop over the KH*KW kernel offsets, each a strided add of a whole slab; entries that
+    unfold took from the padding are dropped."""
 
     @staticmethod
     def forward(ctx, cols, shape, kernel_size, stride=1, padding=0, dilation=1):
@@ -105,14 +117,14 @@ class Fold(Function):
         if cols.shape != (c * k[0] * k[1], n * oh * ow):
             raise ValueError(f"fold: cols of shape {cols.shape} do not fit an image {tuple(shape)} with kernel {k}: "
                              f"expected {(c * k[0] * k[1], n * oh * ow)}")
-        hp, wp = h + sum(pads[0]), w + sum(pads[1])
-        out = np.zeros((c, n, hp, wp), cols.dtype)
+        out = np.zeros((c, n, h, w), cols.dtype)  # channel-major like the columns: every add reads contiguously
         slabs = cols.data.reshape(c, k[0], k[1], n, oh, ow)
         for i in range(k[0]):
-            rows = slice(i * d[0], i * d[0] + s[0] * (oh - 1) + 1, s[0])
+            rows, taps_h = _inside(i * d[0] - pads[0][0], s[0], oh, h)
             for j in range(k[1]):
-                out[:, :, rows, j * d[1]:j * d[1] + s[1] * (ow - 1) + 1:s[1]] += slabs[:, i, j]
-        return out[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w].transpose(1, 0, 2, 3)
+                cols_, taps_w = _inside(j * d[1] - pads[1][0], s[1], ow, w)
+                out[:, :, rows, cols_] += slabs[:, i, j, :, taps_h, taps_w]
+        return out.transpose(1, 0, 2, 3)
 
     @staticmethod
     def backward(ctx, g):
