@@ -7,7 +7,8 @@ from ._common import lift, unbroadcast
 
 def _is_binary(array):
     """True when every entry is -1 or +1: such a product is an XNOR-popcount (BOPs, not FLOPs)."""
-    return array.dtype.kind in "fiu" and array.size > 0 and bool(np.all(np.abs(array) == 1))
+    return (array.dtype.kind in "fiu" and array.size > 0 and abs(array.flat[0]) == 1  # cheap early exit
+            and bool(np.all(np.abs(array) == 1)))
 
 
 class Matmul(Function):
