@@ -19,13 +19,15 @@ How it sees things, without knowing any op by name:
   modules running; a module's name is its attribute name in its parent's `_modules`.
 - **backward attribution and gradient norms**: every graph node recorded under the tracer gets a
   probe in its `hooks`. The engine calls it with the node's gradient just before the node's rule
-  runs; the probe keeps the gradient's norm (the graph view shows it) and tells the tracer which node
+  runs; the probe keeps the gradient's norm (with `mg.trace(grad_norms=True)`; the graph view shows
+  it) and tells the tracer which node
   the following backward ops belong to, so they inherit its module path and rule. The probe returns
   None, so the gradient is unchanged: tracing changes no result.
 """
 import numpy as np
 
 from . import autograd
+from .tensor import Tensor
 
 __all__ = ["trace", "Tracer", "OpRecord", "Table", "human", "tracing_overhead"]
 
@@ -49,22 +51,34 @@ class OpRecord:
 
     name, phase, module (dotted path or None), in_shapes / in_dtypes / out_shape / out_dtype,
     flops / macs / bops, bytes_read / bytes_written, category, counted (False when the op declares
-    no cost), rule (the rule that produces, or produced, the gradient), grad_of (for a backward op:
-    the op whose gradient it computes), elapsed (wall seconds), note (why it was not counted).
+    no cost), rule (the name of the rule that produces, or produced, the gradient), grad_of (for a
+    backward op: the op whose gradient it computes), elapsed (wall seconds), note (why it was not counted).
     """
     __slots__ = ("name", "phase", "module", "in_shapes", "in_dtypes", "out_shape", "out_dtype", "flops", "macs",
-                 "bops", "bytes_read", "bytes_written", "category", "counted", "rule", "grad_of", "elapsed", "note")
+                 "bops", "bytes_read", "bytes_written", "category", "counted", "_rule", "grad_of", "elapsed", "note")
 
-    def __init__(self, **fields):
-        for k in self.__slots__:
-            setattr(self, k, fields.get(k))
+    def __init__(self, name, phase, in_shapes, in_dtypes, out_shape, out_dtype, bytes_read, bytes_written, elapsed):
+        self.name, self.phase, self.elapsed = name, phase, elapsed
+        self.in_shapes, self.in_dtypes, self.out_shape, self.out_dtype = in_shapes, in_dtypes, out_shape, out_dtype
+        self.bytes_read, self.bytes_written = bytes_read, bytes_written
+        self.flops = self.macs = self.bops = 0
+        self.category = self.module = self._rule = self.grad_of = self.note = None
+        self.counted = False
+
+    @property
+    def rule(self):
+        """The rule's name: 'Matmul.backward', a surrogate such as 'Clipped()', or None (no graph)."""
+        rule = self._rule
+        if rule is None or isinstance(rule, str):
+            return rule
+        return getattr(rule, "__qualname__", None) or repr(rule)
 
     @property
     def bytes(self):
         return self.bytes_read + self.bytes_written
 
     def to_dict(self):
-        d = {k: getattr(self, k) for k in self.__slots__}
+        d = {k.lstrip("_"): getattr(self, k.lstrip("_")) for k in self.__slots__}
         d["in_shapes"] = [list(s) for s in self.in_shapes]
         d["in_dtypes"] = [str(t) for t in self.in_dtypes]
         d["out_shape"], d["out_dtype"] = list(self.out_shape), str(self.out_dtype)
@@ -78,12 +92,12 @@ class OpRecord:
 
 
 class _GradProbe:
-    """Put in a traced node's `hooks`: notes the gradient's norm (unless grad_norms=False) and which
-    node backward is in."""
-    __slots__ = ("tracer", "node", "record", "norm", "backward_flops", "backward_bops")
+    """Put in a traced node's `hooks`: notes which node backward is in, and the gradient's norm when the
+    tracer has grad_norms=True."""
+    __slots__ = ("tracer", "record", "norm", "backward_flops", "backward_bops")
 
-    def __init__(self, tracer, node, record):
-        self.tracer, self.node, self.record = tracer, node, record
+    def __init__(self, tracer, record):  # holds no reference to its node: no cycle keeps a graph alive
+        self.tracer, self.record = tracer, record
         self.norm, self.backward_flops, self.backward_bops = None, 0, 0
 
     def __call__(self, g):
@@ -100,18 +114,10 @@ def probes(node):
     return [h for h in (node.hooks or ()) if isinstance(h, _GradProbe)]
 
 
-def _arrays(args):
-    for a in args:
-        if hasattr(a, "data") and isinstance(a.data, np.ndarray):
-            yield a.data
-        elif isinstance(a, np.ndarray):
-            yield a
-
-
 class Tracer:
     """Records ops while active; see the module docstring. Use it through `mg.trace()`."""
 
-    def __init__(self, model=None, grad_norms=True):
+    def __init__(self, model=None, grad_norms=False):
         self.records = []
         self.module_types = {}      # path -> class name of the module
         self.model = model
@@ -175,37 +181,39 @@ class Tracer:
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
         phase = autograd.current_phase()
         out = result.data
-        inputs = list(_arrays(args))
-        if any(np.may_share_memory(out, a) for a in inputs):
+        inputs = [a.data if type(a) is Tensor else a for a in args if type(a) is Tensor or type(a) is np.ndarray]
+        if out.base is not None and any(np.may_share_memory(out, a) for a in inputs):
             read = written = 0  # a view: no data moved
         else:
-            read, written = sum(a.nbytes for a in inputs), out.nbytes
-        rec = OpRecord(name=cls.name, phase=phase, in_shapes=[a.shape for a in inputs],
-                       in_dtypes=[a.dtype for a in inputs], out_shape=out.shape, out_dtype=out.dtype,
-                       bytes_read=read, bytes_written=written, elapsed=elapsed, flops=0, macs=0, bops=0,
-                       counted=False, category=None)
-        if cls.cost is None:
+            read, written = sum([a.nbytes for a in inputs]), out.nbytes
+        rec = OpRecord(cls.name, phase, [a.shape for a in inputs], [a.dtype for a in inputs], out.shape, out.dtype,
+                       read, written, elapsed)
+        cost_fn = cls.cost
+        if cost_fn is None:
             rec.note = f"op '{cls.name}' ({cls.__module__}.{cls.__qualname__}) declares no cost"
         else:
             try:
-                cost = cls.cost(ctx, result, *args, **kwargs)
+                cost = cost_fn(ctx, result, *args, **kwargs)
             except Exception as e:  # reported in uncounted(), never a silent zero
                 rec.note = f"cost of op '{cls.name}' raised {type(e).__name__}: {e}"
             else:
                 rec.flops, rec.macs, rec.bops = int(cost.flops), int(cost.macs), int(cost.bops)
-                rec.category, rec.counted = cost.category, True
-        owner = self._in_backward_of if phase == "backward" else None
-        if owner is not None:
-            rec.module, rec.rule, rec.grad_of = owner.record.module, owner.record.rule, owner.record.name
-            owner.backward_flops += rec.flops
-            owner.backward_bops += rec.bops
+                rec.category = cost.category
+                rec.counted = True
+        if phase == "backward":
+            owner = self._in_backward_of
+            if owner is not None:
+                orec = owner.record
+                rec.module, rec._rule, rec.grad_of = orec.module, orec._rule, orec.name
+                owner.backward_flops += rec.flops
+                owner.backward_bops += rec.bops
         else:
-            if phase != "backward":
-                self._in_backward_of = None
-            rec.module = self._stack[-1][1] if self._stack else None
+            self._in_backward_of = None
+            if self._stack:
+                rec.module = self._stack[-1][1]
         if result.grad_fn is ctx:  # a graph node: its rule is bound; probe it for backward
-            rec.rule = ctx.rule_name()
-            probe = _GradProbe(self, ctx, rec)
+            rec._rule = ctx.rule
+            probe = _GradProbe(self, rec)
             if ctx.hooks is None:
                 ctx.hooks = [probe]
             else:
@@ -363,9 +371,11 @@ def _under(path, prefix):
     return prefix == "" or path == prefix or path.startswith(prefix + ".")
 
 
-def trace(model=None, grad_norms=True):
+def trace(model=None, grad_norms=False):
     """`with mg.trace() as tr:` record every op run inside (forward, backward and optimizer).
 
+    grad_norms: also keep the norm of the gradient reaching each graph node during backward (what
+    `mg.viz` draws on the edges); off by default, as it reads every gradient once more.
     model: optional; module paths are then named from `model.named_modules()` (otherwise from the
     modules' attribute names as they run, the outermost module being the model, path '').
     """

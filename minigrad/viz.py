@@ -1,6 +1,6 @@
 """The gradient-flow view: the graph behind a tensor as DOT text, as a picture, or as a text walk.
 
-    with mg.trace():                 # record FLOPs, and the gradient norms during backward
+    with mg.trace(grad_norms=True):  # record FLOPs, and the gradient norms during backward
         loss = model(x).sum()
         loss.backward(retain_graph=True)
     print(mg.viz.to_dot(loss))       # DOT text; mg.viz.render(loss, "graph.svg") draws it
@@ -8,8 +8,9 @@
 
 Where the numbers come from: the graph itself gives the ops, shapes and bound rules (always). FLOPs and
 gradient norms come from the tracer: every node created under `mg.trace()` carries a probe in its
-`hooks`, which keeps the norm of the gradient that reached the node during backward. So run forward
-*and* backward inside `mg.trace()` to see them; otherwise they show as '?'. A leaf's gradient norm is
+`hooks`; with `grad_norms=True` it keeps the norm of the gradient that reached the node during
+backward. So run forward *and* backward inside `mg.trace(grad_norms=True)` to see them; otherwise
+they show as '?'. A leaf's gradient norm is
 that of its `.grad` (accumulated, as `.grad` is). The norm on an edge is that of the gradient of the
 tensor the edge carries (dL/d that tensor, summed over all its uses).
 
@@ -168,7 +169,8 @@ def render(root, path, params=None, title=None):
 def explain(root, params=None):
     """A text walk of the graph behind `root`, in the order backward visits it: for each op, the rule
     applied, the shapes in and out, the norm of the gradient arriving at its output, where its
-    gradients go, and the FLOPs spent forward and backward (norms and FLOPs need `mg.trace()`)."""
+    gradients go, and the FLOPs spent forward and backward (norms and FLOPs need
+    `mg.trace(grad_norms=True)`)."""
     names = {id(t): n for n, t in (params or {}).items()}
     nodes = graph_nodes(root)
     if not nodes:
@@ -198,5 +200,5 @@ def explain(root, params=None):
     head = ("backward visits the ops from the output to the inputs; each applies its rule to the gradient "
             "of its output\n(|dL/dout|) and sends one gradient to each input (the chain rule).")
     if all(_probe(n) is None for n in nodes):
-        head += "\n(run forward and backward inside `with mg.trace():` to see gradient norms and FLOPs)"
+        head += "\n(run forward and backward inside `with mg.trace(grad_norms=True):` to see gradient norms and FLOPs)"
     return head + "\n" + table.to_text()

@@ -296,11 +296,15 @@ def test_tracing_changes_no_result(batch, seed):
 
 def test_probe_records_the_gradient_norm():
     x = _randn(6, requires_grad=True)
-    with trace() as tr:
+    with trace() as off:
+        y = x.tanh()
+        (y * y).sum().backward()
+    from minigrad.trace import probes
+    assert probes(y.grad_fn)[0].norm is None  # off by default
+    with trace(grad_norms=True) as tr:
         y = x.tanh()
         z = (y * y).sum()
         z.backward()
-    from minigrad.trace import probes
     probe, = probes(y.grad_fn)
     expected = np.linalg.norm(2 * np.tanh(x.numpy()))
     assert probe.norm == pytest.approx(expected, rel=1e-12)

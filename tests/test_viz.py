@@ -48,7 +48,7 @@ def _graph(trace=True):
         loss.backward(retain_graph=True)
         return h, s, loss
     if trace:
-        with mg.trace() as tr:
+        with mg.trace(grad_norms=True) as tr:
             h, s, loss = run()
     else:
         tr, (h, s, loss) = None, run()
