@@ -484,10 +484,11 @@ class Comparison:
         return self.reports[i]
 
     def rankings(self):
-        """Model names from cheapest to most expensive, by parameter bytes, FLOPs (OPs) and measured latency."""
+        """Model names from cheapest to most expensive, by parameter bytes, FLOPs (OPs), roofline latency on
+        the chosen hardware and measured latency (when measured)."""
         out = {}
         for key, label in (("param_bytes", "parameter size"), ("ops_forward", "FLOPs"),
-                           ("measured_latency_s", "measured latency")):
+                           ("est_latency_forward_s", "roofline latency"), ("measured_latency_s", "measured latency")):
             if all(r.totals.get(key) is not None for r in self.reports):
                 out[label] = [r.model for r in sorted(self.reports, key=lambda r: r.totals[key])]
         return out
@@ -534,7 +535,7 @@ class Comparison:
             lines.append("The rankings disagree (the efficiency misnomer, Dehghani et al. 2021):")
             lines += [f"  - {d}" for d in dis]
         else:
-            lines.append("Ranking by parameter size, FLOPs and measured latency agree here.")
+            lines.append(f"The rankings by {', '.join(self.rankings())} agree here.")
         return "\n".join(lines)
 
     def to_markdown(self):

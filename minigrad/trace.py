@@ -181,7 +181,7 @@ class Tracer:
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
         phase = autograd.current_phase()
         out = result.data
-        inputs = [a.data if type(a) is Tensor else a for a in args if type(a) is Tensor or type(a) is np.ndarray]
+        inputs = [a.data if isinstance(a, Tensor) else a for a in args if isinstance(a, (Tensor, np.ndarray))]
         if out.base is not None and any(np.may_share_memory(out, a) for a in inputs):
             read = written = 0  # a view: no data moved
         else:

@@ -415,3 +415,10 @@ def test_sequential_paths_and_the_first_layer_backward():
     # the input needs no gradient: only the weight's, 2 B in out
     assert tr.flops("backward", "dot", module="0") == 2 * 4 * 6 * 5
     assert tr.flops("backward", "dot", module="2") == 4 * 4 * 5 * 3
+
+
+def test_a_parameter_view_moves_no_bytes():
+    w = Parameter(np.ones((3, 4)))
+    with trace() as tr:
+        w.T
+    assert tr.records[0].in_shapes == [(3, 4)] and tr.records[0].bytes == 0
