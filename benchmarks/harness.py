@@ -1,4 +1,4 @@
-"""Timing and memory helpers for `make bench`: interleaved rounds, paired ratios, tracemalloc peaks.
+"""Timing helpers for `make bench`: interleaved rounds, paired ratios, bootstrap intervals, formatting.
 
 The machine is shared and noisy, so no single absolute time is trusted:
 

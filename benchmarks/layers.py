@@ -150,11 +150,18 @@ class MinigradBNN:
         self.model = nn.Sequential(*layers)
         self.opt = optim.Adam(self.model.parameters(), lr=BNN_LR, betas=BETAS, eps=EPS_ADAM)
 
-    def step(self, x, y):
+    def loss(self, x, y):
         import minigrad.nn.functional as F
+        return F.cross_entropy(self.model(x), y)
+
+    def forward_backward(self, x, y):
         self.opt.zero_grad()
-        loss = F.cross_entropy(self.model(x), y)
+        loss = self.loss(x, y)
         loss.backward()
+        return loss
+
+    def step(self, x, y):
+        loss = self.forward_backward(x, y)
         self.opt.step()
         return loss
 
@@ -220,9 +227,9 @@ def bnn(rep, torch, scale):
         contenders["minigrad"] = (MinigradBNN(weights), mg.tensor(x), mg.tensor(y))
     if torch:
         contenders["torch"] = (torch_bnn(weights), torch.from_numpy(x), torch.from_numpy(y))
-    losses = {k: m.step(xx, yy).item() for k, (m, xx, yy) in contenders.items()}
-    rep.line("same math: loss of the first step from the same weights: "
-             + ", ".join(f"{k} {v:.5f}" for k, v in losses.items()))
+    losses = {k: [m.step(xx, yy).item() for _ in range(2)] for k, (m, xx, yy) in contenders.items()}
+    rep.line("same math: losses of the first two steps from the same weights: "
+             + ", ".join(f"{k} {a:.5f} {b:.5f}" for k, (a, b) in losses.items()))
     fns = {k: (lambda m=m, xx=xx, yy=yy: m.step(xx, yy)) for k, (m, xx, yy) in contenders.items()}
     per_call = probe(fns["numpy"])
     times = interleaved(fns, rounds=rounds_for(per_call * len(fns), scale(15, 2), lo=8, hi=scale(60, 10)))
@@ -230,6 +237,7 @@ def bnn(rep, torch, scale):
     if not ok:
         rep.unavailable("BNN MLP step, minigrad", why)
         return
+    breakdown(rep, contenders["minigrad"], times)
     if torch:
         rep.check("BNN MLP step time, minigrad / torch eager (goal: at least as fast)",
                   paired_ratio(times, "minigrad", "torch"), 1.0)
@@ -330,6 +338,8 @@ def conv(rep, torch, scale):
         rep.unavailable("Conv2d vs torch", "PyTorch is not installed")
 
 
-def run(rep, torch, args, scale):
+def run(rep, torch, args, scale, breakdown_fn):
+    global breakdown
+    breakdown = breakdown_fn
     bnn(rep, torch, scale)
     conv(rep, torch, scale)

@@ -93,7 +93,8 @@ def print_environment(torch):
     print(f"  BLAS: {blas_description()}")
     print(f"  threads: NumPy BLAS {ARGS.threads} (OPENBLAS/OMP/MKL_NUM_THREADS={ARGS.threads})"
           + (f", torch {torch.get_num_threads()} intra-op / {torch.get_num_interop_threads()} inter-op" if torch else "")
-          + f"; machine: {os.cpu_count()} logical CPUs, {platform.machine()}")
+          + f"; machine: {os.cpu_count()} logical CPUs, {platform.machine()}, load average "
+          + " ".join(f"{v:.2f}" for v in os.getloadavg()) + " (other work shares the CPUs)")
     print(f"  timing: contenders interleaved round by round; ratio = median over rounds of the paired ratio; "
           f"times are per call (median, min)")
 
@@ -154,7 +155,7 @@ def section_mlp(rep, torch):
         if torch:
             rep.line(f"info  minigrad / torch eager: {paired_ratio(times, 'minigrad', 'torch'):.3f}   "
                      f"numpy / torch eager: {paired_ratio(times, 'numpy', 'torch'):.3f}")
-        breakdown(rep, models["minigrad"], times["numpy"])
+        breakdown(rep, models["minigrad"], times)
 
 
 class OpCounter:
@@ -175,8 +176,10 @@ class OpCounter:
         autograd._observers.remove(self)
 
 
-def breakdown(rep, contender, numpy_times):
-    """Where the minigrad step's time goes: forward, backward, update, and its excess over NumPy per op."""
+def breakdown(rep, contender, times):
+    """Where the minigrad step's time goes (forward, backward, update: minima of interleaved runs), and
+    minigrad's excess over NumPy per op, from the main table's medians. contender: (model, x, y), the model
+    having .loss, .forward_backward and .step."""
     model, x, y = contender
     with OpCounter() as counter:
         model.step(x, y)
@@ -185,12 +188,12 @@ def breakdown(rep, contender, numpy_times):
     per_call = probe(fns["step"])
     inner = max(1, int(2e-3 / per_call))
     t = interleaved(fns, rounds=rounds_for(per_call * 3, scale(4, 1), inner, lo=8, hi=scale(60, 10)), inner=inner)
-    f, fb, st = (float(np.median(t[k])) for k in ("forward", "forward+backward", "step"))
+    f, fb, st = (float(np.min(t[k])) for k in ("forward", "forward+backward", "step"))  # minima: least disturbed
     n_ops = sum(counter.counts.values())
     ops = ", ".join(f"{k} {v}" for k, v in counter.counts.items())
-    rep.line(f"info  minigrad step: forward {fmt_time(f)}, backward {fmt_time(fb - f)}, update {fmt_time(st - fb)}; "
-             f"{n_ops} ops per step ({ops}); (median step - median numpy) / ops = "
-             f"{(st - float(np.median(numpy_times))) / n_ops * 1e6:.1f} us per op")
+    excess = (float(np.median(times["minigrad"])) - float(np.median(times["numpy"]))) / n_ops
+    rep.line(f"info  minigrad step split (minima): forward {f / st:.0%}, backward {(fb - f) / st:.0%}, update {(st - fb) / st:.0%}"
+             f" (of {fmt_time(st)}); {n_ops} ops per step ({ops}); excess over numpy {excess * 1e6:.1f} us per op")
 
 
 # ---- 2. per-op overhead ---------------------------------------------------------------------------
@@ -242,11 +245,13 @@ def section_scaling(rep, torch):
                 y.backward()
                 best.append(time.perf_counter() - t0)
                 del y
-            samples[n].append(np.median(best) / (n + 1))
-    per_op = {n: float(np.median(v)) for n, v in samples.items()}
+            samples[n].append(np.min(best) / (n + 1))  # fastest backward of this round
+    per_op = {n: float(np.min(v)) for n, v in samples.items()}
+    rep.note("a 100,000-op graph cannot be interleaved finely with a 100-op one, so sizes alternate round by round "
+             "and each size's best round (least disturbed by other load) is compared; medians shown too")
     for n in sizes:
-        rep.line(f"{n:>7}-op chain: backward {per_op[n] * 1e6:6.2f} us/op  (median of {rounds} rounds; "
-                 f"min round {min(samples[n]) * 1e6:.2f})")
+        rep.line(f"{n:>7}-op chain: backward {per_op[n] * 1e6:6.2f} us/op  (best of {rounds} rounds; median "
+                 f"{np.median(samples[n]) * 1e6:.2f})")
     spread = max(per_op.values()) / min(per_op.values())
     rep.check(f"backward us/op, largest / smallest over {sizes[0]}..{sizes[-1]} ops", spread, 2.0)
 
@@ -343,7 +348,7 @@ def section_layers(rep, torch):
     except Exception as e:
         rep.unavailable("BNN MLP and Conv2d benchmarks", f"{type(e).__name__}: {e}")
         return
-    layers.run(rep, torch, ARGS, scale)
+    layers.run(rep, torch, ARGS, scale, breakdown)
 
 
 # ---- 6. tracer -------------------------------------------------------------------------------------
