@@ -1,0 +1,4 @@
+"""`python -m minigrad ...`: see minigrad.cli."""
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,195 @@
+"""The command line end to end on the bundled digits (and on generated IDX files for mnist/fashion-mnist):
+train, checkpoint, resume bit-identically, every model, the offline error, and the demo itself."""
+import gzip
+import io
+import os
+import re
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import cli, data
+
+
+def run(*argv):
+    out = io.StringIO()
+    code = cli.main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_train_prints_epochs_and_writes_a_checkpoint(tmp_path):
+    path = tmp_path / "run.npz"
+    code, out = run("train", "--epochs", "2", "--no-progress", "--save", str(path))
+    assert code == 0
+    lines = [l for l in out.splitlines() if re.match(r"mlp\s+epoch", l)]
+    assert len(lines) == 2 and "epoch 1/2" in lines[0] and "epoch 2/2" in lines[1]
+    assert all(re.search(r"loss \d+\.\d{4}\s+train acc\s+[\d.]+%\s+test acc\s+[\d.]+%\s+[\d.]+s$", l) for l in lines)
+    final = float(re.search(r"test acc\s+([\d.]+)%", lines[-1]).group(1))
+    assert final > 85  # two epochs of the float MLP on digits
+    ckpt = mg.load(path)
+    assert ckpt["epoch"] == 2 and ckpt["config"]["model"] == "mlp" and len(ckpt["history"]["loss"]) == 2
+    model = cli.build_model("mlp", 64)
+    model.load_state_dict(ckpt["model"])
+    d = data.load_digits()
+    assert cli.accuracy(model, d.X_test, d.y_test) == pytest.approx(ckpt["history"]["test_acc"][-1])
+
+
+def test_resume_continues_bit_identically(tmp_path):
+    straight = tmp_path / "straight.npz"
+    assert run("train", "--epochs", "3", "--no-progress", "--seed", "4", "--save", str(straight))[0] == 0
+    a = mg.load(straight)
+    partial = tmp_path / "partial.npz"
+    _train_partial(partial, epochs_done=1, total=3, seed=4)  # the same run, killed after epoch 1
+    code, out = run("train", "--resume", str(partial), "--epochs", "3", "--no-progress", "--save", str(partial))
+    assert code == 0 and "resumed" in out and "epoch 2/3" in out and "epoch 1/3" not in out
+    b = mg.load(partial)
+    assert b["epoch"] == 3
+    for key in a["model"]:
+        np.testing.assert_array_equal(a["model"][key], b["model"][key], err_msg=key)
+    assert a["history"]["loss"] == b["history"]["loss"]
+    for key in ("state", "param_groups"):
+        assert str(a["optimizer"][key]) == str(b["optimizer"][key])
+
+
+def _train_partial(path, epochs_done, total, seed):
+    """What `train --epochs total --save path` has written after `epochs_done` epochs (as if killed)."""
+    class Stop(Exception):
+        pass
+
+    real = cli.serialization.save_checkpoint
+
+    def save_then_stop(*args, **kwargs):
+        real(*args, **kwargs)
+        if kwargs["epoch"] == epochs_done:
+            raise Stop
+
+    cli.serialization.save_checkpoint = save_then_stop
+    try:
+        with pytest.raises(Stop):
+            cli.main(["train", "--epochs", str(total), "--no-progress", "--seed", str(seed), "--save", str(path)],
+                     out=io.StringIO())
+    finally:
+        cli.serialization.save_checkpoint = real
+
+
+def test_resume_refuses_other_files(tmp_path, capsys):
+    mg.save({"a": 1}, tmp_path / "x.npz")
+    with pytest.raises(SystemExit, match="not a checkpoint"):
+        run("train", "--resume", str(tmp_path / "x.npz"))
+
+
+@pytest.mark.parametrize("model", ["bnn-mlp", "cnn", "binary-cnn"])
+def test_every_model_trains_on_digits(model):
+    code, out = run("train", "--model", model, "--epochs", "1", "--no-progress")
+    assert code == 0
+    acc = float(re.search(r"test acc\s+([\d.]+)%", out).group(1))
+    assert acc > 40, out  # well above chance (10%) after one epoch
+
+
+def test_models_are_the_specified_ones():
+    bnn = cli.build_model("bnn-mlp", 784)
+    linears = [m for m in bnn.modules() if isinstance(m, mg.nn.BinaryLinear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(784, 1024), (1024, 1024), (1024, 1024), (1024, 10)]
+    assert sum(isinstance(m, mg.nn.BatchNorm1d) for m in bnn.modules()) == 4
+    assert sum(isinstance(m, mg.nn.Sign) for m in bnn.modules()) == 3
+    assert isinstance(list(bnn.children())[0], mg.nn.BinaryLinear)  # real-valued input to the first layer
+    assert all(m.weight.bits == 1 and m.weight.constraint is not None for m in linears)
+    cnn, bcnn = cli.build_model("cnn", 784), cli.build_model("binary-cnn", 784)
+    shapes = lambda m: [p.shape for p in m.parameters() if p.ndim > 1]  # noqa: E731
+    assert shapes(cnn) == shapes(bcnn)  # twins
+    x = mg.randn(2, 1, 28, 28)
+    assert cnn(x).shape == bcnn(x).shape == (2, 10)
+    with pytest.raises(ValueError, match="unknown model"):
+        cli.build_model("resnet", 64)
+
+
+def _write_idx_set(folder, n_train=30, n_test=10):
+    rng = np.random.default_rng(0)
+    for stem, n in zip(data._MNIST_FILES, (n_train, n_train, n_test, n_test)):
+        if "images" in stem:
+            arr = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+            header = bytes([0, 0, 8, 3]) + struct.pack(">3I", n, 28, 28)
+        else:
+            arr = rng.integers(0, 10, n).astype(np.uint8)
+            header = bytes([0, 0, 8, 1]) + struct.pack(">I", n)
+        (folder / (stem + ".gz")).write_bytes(gzip.compress(header + arr.tobytes()))
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_train_from_a_data_dir(tmp_path, dataset):
+    _write_idx_set(tmp_path)
+    code, out = run("train", "--dataset", dataset, "--data-dir", str(tmp_path), "--epochs", "1", "--batch-size",
+                    "10", "--no-progress")
+    assert code == 0 and "30 train / 10 test" in out and "epoch 1/1" in out
+    code, out = run("train", "--dataset", dataset, "--data-dir", str(tmp_path), "--model", "cnn", "--epochs", "1",
+                    "--batch-size", "10", "--no-progress")
+    assert code == 0 and "epoch 1/1" in out
+
+
+def test_offline_without_files_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    def offline(url, timeout=30):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(data, "_fetch", offline)
+    code, _ = run("train", "--dataset", "mnist", "--data-dir", str(tmp_path / "none"), "--epochs", "1")
+    err = capsys.readouterr().err
+    assert code == 1 and "Put the four files" in err and str(tmp_path / "none") in err
+
+
+def test_progress_bar_plain_display():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+    stream = Tty()
+    bar = cli.Progress(4, "demo 1/2", stream=stream)
+    if bar.bar is not None:
+        pytest.skip("tqdm is installed: its bar is used instead")  # the plain bar is checked where tqdm is absent
+    for i in range(4):
+        bar.update(f"loss {i}")
+    bar.close()
+    text = stream.getvalue()
+    assert "demo 1/2 [######" in text and "4/4 loss 3" in text and text.count("\r") >= 5
+    quiet = io.StringIO()  # not a terminal: nothing drawn
+    bar = cli.Progress(3, "x", stream=quiet)
+    if bar.bar is None:
+        bar.update()
+        bar.close()
+        assert quiet.getvalue() == ""
+
+
+def test_costs_count_binary_layers_at_one_bit():
+    mg.manual_seed(0)
+    float_model, binary_model = cli.mlp(64, (32,)), cli.bnn_mlp(64, (32,))
+    x = np.zeros((4, 64), np.float32)
+    f, b = cli.costs(float_model, x), cli.costs(binary_model, x)
+    assert f["size_bytes"] == f["float32_bytes"] == 4 * f["parameters"]
+    # binary: 64*32 + 32*10 one-bit weights, the batch norms (2 * (32 + 10)) at 32 bits
+    assert b["size_bytes"] == (64 * 32 + 32 * 10) / 8 + 4 * 2 * (32 + 10)
+    assert f["macs"] == 64 * 32 + 32 * 10 and f["bops"] == 0
+    assert b["bops"] == 32 * 10 and b["macs"] == 64 * 32  # the first layer sees real inputs
+
+
+def test_python_dash_m_runs():
+    result = subprocess.run([sys.executable, "-m", "minigrad", "--help"], capture_output=True, text=True,
+                            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), timeout=60)
+    assert result.returncode == 0 and "demo" in result.stdout and "train" in result.stdout
+
+
+def test_demo_meets_its_accuracies(tmp_path):
+    png = tmp_path / "curves.png"
+    code, out = run("demo", "--no-progress", "--plot", str(png))
+    assert code == 0
+    row = next(l for l in out.splitlines() if l.startswith("test accuracy"))
+    float_acc, binary_acc = map(float, re.findall(r"([\d.]+)%", row))
+    assert float_acc >= 97.0 and binary_acc >= 95.0, out
+    for label in ("parameter size", "FLOPs / sample", "MACs / sample", "BOPs / sample"):
+        assert any(l.startswith(label) for l in out.splitlines())
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert not png.exists()
+    else:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
