@@ -111,7 +111,8 @@ class Report:
         width = max(len(n) for n in names)
         for name in names:
             t = times[name]
-            ratio = "" if name == reference else f"   ratio to {reference}: {paired_ratio(times, name, reference):.3f}"
+            ratio = "" if name == reference else (f"   ratio to {reference}: {paired_ratio(times, name, reference):.3f}"
+                                                  f" (of minima {np.min(t) / np.min(times[reference]):.3f})")
             self.line(f"{name:<{width}}  median {fmt_time(np.median(t)):>10}   min {fmt_time(np.min(t)):>10}{ratio}")
 
     def check(self, what, value, target, fmt="{:.3f}", op="<="):

@@ -247,7 +247,8 @@ def bnn(rep, torch, scale):
 
 def _throughput_table(rep, times, batch, reference):
     for name, t in times.items():
-        ratio = "" if name == reference else f"   time ratio to {reference}: {paired_ratio(times, name, reference):.3f}"
+        ratio = "" if name == reference else (f"   time ratio to {reference}: {paired_ratio(times, name, reference):.3f}"
+                                              f" (of minima {np.min(t) / np.min(times[reference]):.3f})")
         rep.line(f"{name:<8}  median {fmt_time(np.median(t)):>10}  ({batch / np.median(t):8.0f} samples/s)   "
                  f"min {fmt_time(np.min(t)):>10}{ratio}")
 

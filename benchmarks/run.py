@@ -390,7 +390,10 @@ def section_tracer(rep, torch):
 
     # (b) the dispatch point with no tracer: shipped apply vs the same apply without the hook lines
     shipped, stripped = dispatch.stripped_apply()
-    assert not autograd._observers, "an observer is still registered"
+    if autograd._observers:
+        rep.line(f"MISS  an observer is still registered after the traced steps: {autograd._observers!r}")
+        rep.verdicts.append(("mg.trace() unsubscribes on exit", None, "MISS"))
+        del autograd._observers[:]
     cx, cw, cb = chains.leaves("minigrad", 16, rng)
     cases = {"MLP 784-128-10 b64 step": (step, scale(150, 15), scale(3, 1)),
              "30-op chain fwd+bwd": (lambda: chains.forward_backward(cx, cw, cb, 30), scale(200, 20), scale(20, 5))}
@@ -402,8 +405,8 @@ def section_tracer(rep, torch):
     rep.note("no tracer: `Function.apply` as shipped vs a copy compiled from its source without the observer lines "
              "(`start = ... if _observers`, `if _observers:` block), swapped in per call; 'shipped (A/A)' is the same "
              "shipped apply timed as a third contender. Verdict: PASS when the 95% bootstrap interval of the paired "
-             "ratio shipped / without hooks reaches down to 1.0 (no cost can be told from noise) or the ratio is "
-             "<= 1.01")
+             "ratio shipped / without hooks reaches down to 1.0, or the ratio exceeds 1 by no more than the A/A "
+             "interval strays from 1 (or 1%): no cost that can be told from what identical code shows")
     rep.line(f"info  the two hook lines timed alone (timeit, empty observer list): {hook * 1e9:.1f} ns per op")
     for label, (fn, rounds, inner) in cases.items():
         with OpCounter() as counter:
@@ -420,7 +423,8 @@ def section_tracer(rep, torch):
         rep.line(f"info  shipped / without hooks: {ratio:.3f}, 95% interval [{lo:.3f}, {hi:.3f}]; A/A shipped(A/A) / "
                  f"shipped 95% interval [{a_lo:.3f}, {a_hi:.3f}]; expected from the hook lines' own cost: "
                  f"+{expected * 100:.3f}%")
-        ok = lo <= 1.0 or ratio <= 1.01
+        noise = max(abs(a_lo - 1), abs(a_hi - 1))  # how far identical code strays on this machine, right now
+        ok = lo <= 1.0 or ratio - 1 <= max(0.01, noise)
         rep.line(f"{'PASS' if ok else 'MISS'}  dispatch with no tracer ({label}): no measurable cost")
         rep.verdicts.append((f"dispatch with no tracer ({label}): no measurable cost", ratio, "PASS" if ok else "MISS"))
 
