@@ -100,6 +100,7 @@ class Node:
     hooks = None
     created_at = None
     _out = None
+    _versions = ()  # saved_tensors of a node that saved nothing is ()
 
     def __init__(self, op):
         self.op = op
