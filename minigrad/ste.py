@@ -28,7 +28,8 @@ from .tensor import Tensor, default_rng
 
 __all__ = ["Surrogate", "Identity", "Clipped", "ApproxSign", "SwishSign", "Tanh", "HardSigmoid", "ReLU",
            "ClippedReLU", "Zero", "sign", "heaviside", "round", "floor", "ceil", "quantize", "fake_quantize",
-           "stochastic_sign", "ternarize", "lsq", "pact", "surrogates", "set_default", "plot", "OPS", "CATALOGUE"]
+           "stochastic_sign", "ternarize", "lsq", "pact", "surrogates", "set_default", "plot", "OPS", "FUNCTIONS",
+           "CATALOGUE"]
 
 
 # ---- surrogates ---------------------------------------------------------------------------------
@@ -82,8 +83,11 @@ class Surrogate:
         return ()
 
     def __call__(self, ctx, g):
-        x = ctx.saved_tensors[0]
-        return g * self.derivative(x)
+        saved = ctx.saved_tensors
+        if not saved:
+            raise RuntimeError(f"{self!r} is the rule of op '{ctx.op.name}', which saved no input; an op that takes "
+                               "a surrogate must call ctx.save_for_backward(x) in forward")
+        return g * self.derivative(saved[0])
 
     def params(self):
         """The parameters, by name, in the order they are declared."""
@@ -334,7 +338,7 @@ class FromFunction(Surrogate):
         return self.f(lift(x))
 
     def derivative(self, x):
-        return Derivative.apply(x, self.f)
+        return Derivative.apply(lift(x), self.f)
 
     def kinks(self):
         return self._kinks

@@ -729,3 +729,16 @@ def test_plot_refuses_what_it_cannot_draw(tmp_path):
     pytest.importorskip("matplotlib")
     with pytest.raises(TypeError, match="cannot plot 3"):
         ste.plot([3], path=tmp_path / "s.png")
+
+
+def test_a_surrogate_on_an_op_that_saved_nothing_says_what_is_missing():
+    class Forgetful(mg.Function):
+        default_rule = ste.Tanh()
+
+        @staticmethod
+        def forward(ctx, x):
+            return np.sign(x.data)
+
+    y = Forgetful.apply(mg.tensor([0.5], requires_grad=True))
+    with pytest.raises(RuntimeError, match="saved no input; an op that takes a surrogate must call ctx.save_for_backward"):
+        y.backward()
