@@ -241,3 +241,21 @@ def test_conv_and_pool_agree_with_torch():
     np.testing.assert_allclose(F.avg_pool2d(mg.tensor(x), 3, 2, 1, count_include_pad=False).numpy(),
                                torch.nn.functional.avg_pool2d(xt, 3, 2, 1, count_include_pad=False).numpy(),
                                rtol=1e-12)
+
+
+def test_functional_unfold_fold_use_pytorchs_layout():
+    x = RNG.standard_normal((2, 3, 5, 6))
+    blocks = F.unfold(mg.tensor(x), (2, 3), padding=1, stride=(1, 2)).numpy()
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    oh, ow = (7 - 2) // 1 + 1, (8 - 3) // 2 + 1
+    assert blocks.shape == (2, 3 * 2 * 3, oh * ow)
+    expected = np.stack([xp[:, :, p:p + 2, 2 * q:2 * q + 3].reshape(2, -1) for p in range(oh) for q in range(ow)], -1)
+    np.testing.assert_array_equal(blocks, expected)
+    c = RNG.standard_normal(blocks.shape)
+    back = F.fold(mg.tensor(c), (5, 6), (2, 3), padding=1, stride=(1, 2)).numpy()
+    np.testing.assert_allclose(np.vdot(blocks, c), np.vdot(x, back), rtol=1e-12)  # the adjoint
+    with pytest.raises(ValueError, match=r"fold: expected an input of shape \(N, C\*2\*3, L\)"):
+        F.fold(mg.randn(2, 7, 4), (5, 6), (2, 3))
+    np.testing.assert_array_equal(F.one_hot(np.array([2, 0])).numpy(), [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match=r"one_hot: classes must lie in \[0, 1\]"):
+        F.one_hot(np.array([2]), 2)

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import ops
 from ..ops._common import const, lift
-from ..ops.conv import _geometry, _pair, _padding, fold, unfold  # noqa: F401 (fold re-exported)
+from ..ops import conv as _conv
+from ..ops.conv import _geometry, _pair
 from ..tensor import Tensor, default_rng
 
 # ---- activations ----------------------------------------------------------------------------------
@@ -109,13 +110,46 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, pad_
                          "divisible by groups")
     padding = _conv_padding(padding, (kh, kw), dilation, stride, "conv2d")
     _, _, _, _, (oh, ow) = _geometry(x.shape, (kh, kw), stride, padding, dilation, "conv2d")
-    cols = unfold(x, (kh, kw), stride, padding, dilation, pad_value)            # (C*KH*KW, N*OH*OW)
+    cols = _conv.unfold(x, (kh, kw), stride, padding, dilation, pad_value)      # (C*KH*KW, N*OH*OW)
     if groups == 1:
         y = weight.reshape(o, cg * kh * kw) @ cols                               # (O, N*OH*OW)
     else:
         y = weight.reshape(groups, o // groups, cg * kh * kw) @ cols.reshape(groups, cg * kh * kw, n * oh * ow)
     y = y.reshape(o, n, oh, ow).permute(1, 0, 2, 3)
     return y if bias is None else y + bias.reshape(1, o, 1, 1)
+
+
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks, as torch.nn.functional.unfold: (N, C, H, W) -> (N, C*KH*KW, L), L = OH*OW.
+    (minigrad's own `mg.ops.conv.unfold` gives the (C*KH*KW, N*L) layout that conv2d multiplies.)"""
+    x = lift(x)
+    _, _, _, _, (oh, ow) = _geometry(x.shape, kernel_size, stride, padding, dilation, "unfold")
+    cols = _conv.unfold(x, kernel_size, stride, padding, dilation)
+    return cols.reshape(cols.shape[0], x.shape[0], oh * ow).permute(1, 0, 2)
+
+
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum sliding local blocks back into an image, as torch.nn.functional.fold (the adjoint of unfold):
+    (N, C*KH*KW, L) -> (N, C, *output_size)."""
+    x = lift(x)
+    k = _pair(kernel_size, "kernel_size", "fold")
+    h, w = _pair(output_size, "output_size", "fold")
+    if x.ndim != 3 or x.shape[1] % (k[0] * k[1]):
+        raise ValueError(f"fold: expected an input of shape (N, C*{k[0]}*{k[1]}, L), got {x.shape}")
+    n, ckk, blocks = x.shape
+    return _conv.fold(x.permute(1, 0, 2).reshape(ckk, n * blocks), (n, ckk // (k[0] * k[1]), h, w), k, stride,
+                      padding, dilation)
+
+
+def one_hot(target, num_classes=-1):
+    """Integer classes (any shape) -> int64 one-hot vectors along a new last axis."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected integer class indices, got dtype {t.dtype}")
+    n = int(t.max()) + 1 if num_classes < 0 else int(num_classes)
+    if t.size and (t.min() < 0 or t.max() >= n):
+        raise ValueError(f"one_hot: classes must lie in [0, {n - 1}], got values from {t.min()} to {t.max()}")
+    return Tensor(np.eye(n, dtype=np.int64)[t])
 
 
 def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value, op):
@@ -128,7 +162,7 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value, op):
     if max(max(pads[0]), max(pads[1])) > min(k) // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {k}")
     n, c = x.shape[:2]
-    cols = unfold(x, k, s, pads, d, pad_value)
+    cols = _conv.unfold(x, k, s, pads, d, pad_value)
     return cols.reshape(c, k[0] * k[1], n, oh, ow), (k, s, pads, d)
 
 
@@ -150,7 +184,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
         return windows.mean(axis=1).permute(1, 0, 2, 3)
     x = lift(x)
     ones = np.ones((1, 1) + x.shape[2:], x.dtype)
-    counts = unfold(Tensor(ones), k, s, pads, d).data.sum(axis=0).reshape(1, 1, *windows.shape[3:])
+    counts = _conv.unfold(Tensor(ones), k, s, pads, d).data.sum(axis=0).reshape(1, 1, *windows.shape[3:])
     return windows.sum(axis=1).permute(1, 0, 2, 3) / const(counts, x.dtype)
 
 
