@@ -527,7 +527,7 @@ class LSQ(Function):
         v = x.data / step.data
         ctx.qn, ctx.qp = qn, qp
         ctx.low, ctx.high = v <= -qn, v >= qp
-        ctx.grad_scale = 1 / np.sqrt(x.size / step.size * qp) if grad_scale is None else grad_scale
+        ctx.grad_scale = float(1 / np.sqrt(x.size / step.size * qp) if grad_scale is None else grad_scale)
         return _same_dtype(np.round(np.clip(v, -qn, qp)) * step.data, x)
 
     @staticmethod

@@ -742,3 +742,14 @@ def test_a_surrogate_on_an_op_that_saved_nothing_says_what_is_missing():
     y = Forgetful.apply(mg.tensor([0.5], requires_grad=True))
     with pytest.raises(RuntimeError, match="saved no input; an op that takes a surrogate must call ctx.save_for_backward"):
         y.backward()
+
+
+def test_learnable_quantizers_keep_float32():
+    x = mg.randn(4, 3, requires_grad=True)
+    for op, p in ((lambda p: ste.lsq(x, p, 4, True), mg.tensor([0.1], requires_grad=True)),
+                  (lambda p: ste.pact(x, p, 2), mg.tensor(1.0, requires_grad=True))):
+        y = op(p)
+        assert y.dtype == np.float32
+        y.sum().backward()
+        assert p.grad.dtype == np.float32 and x.grad.dtype == np.float32
+        x.grad = None
