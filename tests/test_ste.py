@@ -753,3 +753,10 @@ def test_learnable_quantizers_keep_float32():
         y.sum().backward()
         assert p.grad.dtype == np.float32 and x.grad.dtype == np.float32
         x.grad = None
+
+
+@given(p=finite_floats(0.2, 12.0), x=st.lists(finite_floats(), min_size=1, max_size=10))
+def test_parametrized_surrogates_stay_right_for_any_parameter(p, x):
+    for surrogate in (ste.SwishSign(beta=p), ste.Tanh(slope=p), ste.HardSigmoid(slope=p), ste.Clipped(clip=p),
+                      ste.ClippedReLU(clip=p)):
+        check_surrogate(None, surrogate, grid=x, rtol=1e-4, atol=1e-5)
