@@ -519,6 +519,15 @@ def test_initialisers_statistics_and_rng():
         nn.init.calculate_gain("swish")
 
 
+def test_a_whole_network_gradchecks_in_float64():
+    """Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Dropout (eval), Linear, GELU: every
+    parameter and the input, through the full composition."""
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(3, 4, 2, groups=1), nn.AvgPool2d(1), nn.Flatten(), nn.Dropout(0.5).eval(),
+                        nn.Linear(4, 3), nn.GELU(), nn.Linear(3, 2))
+    assert module_gradcheck(net, RNG.standard_normal((3, 2, 4, 4)), mode="full")
+
+
 # ---- a small end-to-end check --------------------------------------------------------------------------------
 def test_a_small_mlp_learns_xor_like_data():
     rng = np.random.default_rng(0)
