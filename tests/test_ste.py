@@ -740,7 +740,7 @@ def test_a_surrogate_on_an_op_that_saved_nothing_says_what_is_missing():
             return np.sign(x.data)
 
     y = Forgetful.apply(mg.tensor([0.5], requires_grad=True))
-    with pytest.raises(RuntimeError, match="saved no input; an op that takes a surrogate must call ctx.save_for_backward"):
+    with pytest.raises(RuntimeError, match="saved no input; an op that takes a surrogate must call ctx.save_for"):
         y.backward()
 
 
