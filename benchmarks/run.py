@@ -25,6 +25,9 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="a fast smoke run: fewer rounds, smaller chains")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads for NumPy (OpenBLAS/MKL/OMP env vars) and torch.set_num_threads (default 1)")
+    p.add_argument("--clock", choices=("cpu", "wall"), default=None,
+                   help="cpu: process CPU time (default with 1 thread: immune to other processes' load); "
+                        "wall: wall time (default with more threads)")
     p.add_argument("--only", default="", help="comma-separated section numbers, e.g. 1,4")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
     return p.parse_args(argv)
@@ -48,6 +51,7 @@ from minigrad import autograd  # noqa: E402
 
 import chains  # noqa: E402
 import dispatch  # noqa: E402
+import harness  # noqa: E402
 import mlp  # noqa: E402
 from harness import Report, fmt_bytes, fmt_time, interleaved, paired_ratio, probe, ratio_ci, rounds_for  # noqa: E402
 
@@ -95,6 +99,8 @@ def print_environment(torch):
           + (f", torch {torch.get_num_threads()} intra-op / {torch.get_num_interop_threads()} inter-op" if torch else "")
           + f"; machine: {os.cpu_count()} logical CPUs, {platform.machine()}, load average "
           + " ".join(f"{v:.2f}" for v in os.getloadavg()) + " (other work shares the CPUs)")
+    clock = ARGS.clock or ("cpu" if ARGS.threads == 1 else "wall")
+    print(f"  clock: {harness.set_clock(clock)}")
     print(f"  timing: contenders interleaved round by round; ratio = median over rounds of the paired ratio; "
           f"times are per call (median, min)")
 
@@ -241,14 +247,15 @@ def section_scaling(rep, torch):
             for _ in range(reps):
                 y = chains.chain(x, w, b, n).sum()
                 x.grad = w.grad = b.grad = None
-                t0 = time.perf_counter()
+                t0 = harness.clock()
                 y.backward()
-                best.append(time.perf_counter() - t0)
+                best.append(harness.clock() - t0)
                 del y
             samples[n].append(np.min(best) / (n + 1))  # fastest backward of this round
     per_op = {n: float(np.min(v)) for n, v in samples.items()}
     rep.note("a 100,000-op graph cannot be interleaved finely with a 100-op one, so sizes alternate round by round "
-             "and each size's best round (least disturbed by other load) is compared; medians shown too")
+             "and each size's best round (least disturbed by other load) is compared; medians shown too. Backward "
+             "alone is timed; the forward that builds each graph is not")
     for n in sizes:
         rep.line(f"{n:>7}-op chain: backward {per_op[n] * 1e6:6.2f} us/op  (best of {rounds} rounds; median "
                  f"{np.median(samples[n]) * 1e6:.2f})")
@@ -401,7 +408,7 @@ def section_tracer(rep, torch):
         rep.unavailable("dispatch point cost with no tracer", "Function.apply's source changed shape; "
                         "could not build the hook-free copy")
         return
-    hook = dispatch.hook_cost_per_op()
+    hook = dispatch.hook_cost_per_op(timer=harness.clock)
     rep.note("no tracer: `Function.apply` as shipped vs a copy compiled from its source without the observer lines "
              "(`start = ... if _observers`, `if _observers:` block), swapped in per call; 'shipped (A/A)' is the same "
              "shipped apply timed as a third contender. Verdict: PASS when the 95% bootstrap interval of the paired "
