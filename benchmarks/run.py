@@ -409,6 +409,12 @@ def section_tracer(rep, torch):
                         "could not build the hook-free copy")
         return
     hook = dispatch.hook_cost_per_op(timer=harness.clock)
+    grads = []
+    for apply in (shipped, stripped):  # the hook-free copy must compute exactly what the shipped one does
+        dispatch.using(apply, lambda: chains.forward_backward(cx, cw, cb, 30))()
+        grads.append([t.grad.numpy().copy() for t in (cx, cw, cb)])
+    same = all(np.array_equal(a, b) for a, b in zip(*grads))
+    rep.line(f"info  hook-free copy of apply gives bit-identical gradients on the 30-op chain: {same}")
     rep.note("no tracer: `Function.apply` as shipped vs a copy compiled from its source without the observer lines "
              "(`start = ... if _observers`, `if _observers:` block), swapped in per call; 'shipped (A/A)' is the same "
              "shipped apply timed as a third contender. Verdict: PASS when the 95% bootstrap interval of the paired "
