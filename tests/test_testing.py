@@ -143,6 +143,10 @@ def test_gradcheck_refuses_a_function_that_leaves_float64():
         gradcheck(lambda t: t.numpy(), [mg.randn(3)])
     with pytest.raises(ValueError, match="no inputs"):
         gradcheck(Cube.apply, [])
+    with pytest.raises(ValueError, match=r"grad_outputs\[0\] has shape \(2,\) but output 0 has shape \(3,\)"):
+        gradcheck(Cube.apply, [mg.randn(3)], grad_outputs=[np.ones(2)])
+    with pytest.raises(ValueError, match="2 grad_outputs for 1 outputs"):
+        gradcheck(Cube.apply, [mg.randn(3)], grad_outputs=[np.ones(3), np.ones(3)])
 
 
 # ---- strategies -----------------------------------------------------------------------------------

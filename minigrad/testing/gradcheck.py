@@ -121,6 +121,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
     else:
         grad_outputs = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
         vs = [np.array(np.asarray(v), dtype=np.float64) for v in grad_outputs]
+        if len(vs) != len(outs):
+            raise ValueError(f"{where}: {len(vs)} grad_outputs for {len(outs)} outputs of {_name(fn)}")
         for i, (o, v) in enumerate(zip(outs, vs)):
             if v.shape != o.shape:
                 raise ValueError(f"{where}: grad_outputs[{i}] has shape {v.shape} but output {i} has shape {o.shape}")
