@@ -90,6 +90,8 @@ def test_parse_idx_plain_and_gz():
     (lambda raw: b"\x01\x02" + raw[2:], "not an IDX file"),
     (lambda raw: raw[:2] + b"\x42" + raw[3:], "not an IDX file"),
     (lambda raw: gzip.compress(raw)[:-9], "gzip stream is damaged"),
+    (lambda raw: gzip.compress(raw)[:-6] + b"\xff" + gzip.compress(raw)[-5:], "gzip stream is damaged"),  # CRC
+    (lambda raw: (lambda z: z[:10] + b"\xff" * 5 + z[15:])(gzip.compress(raw)), "gzip stream is damaged"),
     (lambda raw: b"", "not an IDX file"),
 ])
 def test_parse_idx_rejects_damaged_files(mangle, message):

@@ -11,6 +11,7 @@ import os
 import struct
 import tempfile
 import urllib.request
+import zlib
 from typing import NamedTuple
 
 import numpy as np
@@ -87,7 +88,7 @@ def parse_idx(raw, name="<bytes>"):
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
             raise ValueError(f"IDX file {name}: the gzip stream is damaged or truncated ({e}); "
                              "delete the file and download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
