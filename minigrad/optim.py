@@ -70,7 +70,8 @@ class Optimizer:
         for key, value in group.items():
             if isinstance(value, (float, np.floating)):
                 group[key] = float(value)  # Python floats keep float32 parameters float32
-        group.setdefault("initial_lr", group.get("lr"))
+        if "lr" in group:
+            group.setdefault("initial_lr", group["lr"])
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
@@ -134,7 +135,7 @@ class Optimizer:
             for name, value in saved.items():
                 if isinstance(value, Tensor):
                     value = value.data
-                if isinstance(value, np.ndarray) and value.ndim > 0:
+                if isinstance(value, np.ndarray) and (value.ndim > 0 or p.ndim == 0):
                     if value.shape != p.shape:
                         raise ValueError(f"{type(self).__name__}.load_state_dict: state '{name}' of parameter "
                                          f"{key} has shape {value.shape}, the parameter {p.shape}")
@@ -272,6 +273,8 @@ class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
+        if any("lr" not in g for g in optimizer.param_groups):
+            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} has no learning rate to schedule")
         self.optimizer = optimizer
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch

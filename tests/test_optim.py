@@ -216,6 +216,26 @@ def test_state_dict_round_trip_continues_identically(cls, kw):
     np.testing.assert_array_equal(a.data, b.data)
 
 
+def test_state_of_a_scalar_parameter_survives_save_and_load(tmp_path):
+    p = mg.tensor(np.array(2.0), requires_grad=True)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = mg.tensor(np.array(1.0))
+    opt.step()
+    mg.save(opt.state_dict(), tmp_path / "o.npz")
+    q = mg.tensor(np.array(p.item()), requires_grad=True)
+    opt2 = optim.SGD([q], lr=0.1, momentum=0.9)
+    opt2.load_state_dict(mg.load(tmp_path / "o.npz"))
+    for o, t in ((opt, p), (opt2, q)):
+        t.grad = mg.tensor(np.array(1.0))
+        o.step()
+    assert p.item() == q.item()
+
+
+def test_scheduler_needs_an_lr():
+    with pytest.raises(TypeError, match="Bop has no learning rate"):
+        optim.StepLR(optim.Bop([make()]), step_size=1)
+
+
 def test_state_dict_is_a_copy_and_load_checks_shapes():
     _, opt = run(optim.SGD, GS[:1], P0, lr=0.1, momentum=0.9)
     sd = opt.state_dict()
