@@ -115,8 +115,8 @@ class Report:
     def note(self, text):
         print(f"  ({text})", flush=True)
 
-    def unavailable(self, what, why):
-        print(f"  {what}: not available yet ({why})", flush=True)
+    def unavailable(self, what, why, state="not available yet"):
+        print(f"  {what}: {state} ({why})", flush=True)
         self.verdicts.append((what, None, "n/a"))
 
     def timing_table(self, times, reference, names=None):
@@ -141,7 +141,7 @@ class Report:
         for what, _, verdict in self.verdicts:
             self.line(f"{verdict:<4}  {what}")
         counts = {v: sum(1 for *_, x in self.verdicts if x == v) for v in ("PASS", "MISS", "n/a")}
-        self.line(f"{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['n/a']} not available")
+        self.line(f"{counts['PASS']} PASS, {counts['MISS']} MISS, {counts['n/a']} not available or skipped")
 
 
 def median(xs):

@@ -242,7 +242,7 @@ def bnn(rep, torch, scale):
         rep.check("BNN MLP step time, minigrad / torch eager (goal: at least as fast)",
                   paired_ratio(times, "minigrad", "torch"), 1.0)
     else:
-        rep.unavailable("BNN MLP step vs torch", "PyTorch is not installed")
+        rep.unavailable("BNN MLP step vs torch", "PyTorch is not installed", "skipped")
 
 
 def _throughput_table(rep, times, batch, reference):
@@ -336,7 +336,7 @@ def conv(rep, torch, scale):
     elif torch:
         rep.check("Conv2d forward+backward, minigrad / torch eager", paired_ratio(times, "minigrad", "torch"), 1.5)
     else:
-        rep.unavailable("Conv2d vs torch", "PyTorch is not installed")
+        rep.unavailable("Conv2d vs torch", "PyTorch is not installed", "skipped")
 
 
 def run(rep, torch, args, scale, breakdown_fn):

@@ -29,6 +29,9 @@ def parse_args(argv=None):
                    help="cpu: process CPU time (default with 1 thread: immune to other processes' load); "
                         "wall: wall time (default with more threads)")
     p.add_argument("--only", default="", help="comma-separated section numbers, e.g. 1,4")
+    p.add_argument("--profile", action="store_true",
+                   help="also print cProfile's top functions for the minigrad 30-op chain and small MLP step "
+                        "(where per-op overhead goes; for whoever optimizes the core)")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
     return p.parse_args(argv)
 
@@ -227,7 +230,7 @@ def section_overhead(rep, torch):
         rep.check("per-op overhead fwd+bwd: minigrad / torch eager",
                   paired_ratio(times, "minigrad fwd+bwd", "torch fwd+bwd"), 0.5)
     else:
-        rep.unavailable("per-op overhead ratio to torch", "PyTorch is not installed; us/op printed above")
+        rep.unavailable("per-op overhead ratio to torch", "PyTorch is not installed; us/op printed above", "skipped")
 
 
 # ---- 3. scaling and memory after backward ----------------------------------------------------------
@@ -442,6 +445,34 @@ def section_tracer(rep, torch):
         rep.verdicts.append((f"dispatch with no tracer ({label}): no measurable cost", ratio, "PASS" if ok else "MISS"))
 
 
+def section_profile(rep, torch):
+    """cProfile of the overhead-bound minigrad workloads: which Python functions the time goes to."""
+    import cProfile
+    import io
+    import pstats
+    rep.section("profile (--profile): where minigrad's per-op time goes")
+    rng = np.random.default_rng(0)
+    cx, cw, cb = chains.leaves("minigrad", 16, rng)
+    params = mlp.init_params((784, 128, 10), rng)
+    xm, ym = (mg.tensor(a) for a in mlp.batch(64, 784, 10, rng))
+    model = mlp.MinigradMLP(params, LR)
+    for label, fn, reps in (("30-op chain fwd+bwd", lambda: chains.forward_backward(cx, cw, cb, 30), 300),
+                            ("MLP 784-128-10 b64 step", lambda: model.step(xm, ym), 100)):
+        prof = cProfile.Profile(harness.clock)
+        prof.enable()
+        for _ in range(reps):
+            fn()
+        prof.disable()
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(15)
+        rep.line(f"-- {label}, {reps} calls, top 15 functions by own time")
+        body = out.getvalue().splitlines()
+        start = next(i for i, line in enumerate(body) if line.lstrip().startswith("ncalls"))
+        for line in body[start:]:
+            if line.strip():
+                rep.line(line.replace(os.path.dirname(os.path.dirname(os.path.abspath(mg.__file__))) + os.sep, ""))
+
+
 def main():
     torch = load_torch()
     print_environment(torch)
@@ -454,6 +485,8 @@ def main():
         s0 = time.perf_counter()
         runners[k](rep, torch)
         rep.note(f"section {k} took {time.perf_counter() - s0:.1f} s")
+    if ARGS.profile:
+        section_profile(rep, torch)
     rep.summary()
     print(f"\n  total time {time.perf_counter() - t0:.0f} s")
 
