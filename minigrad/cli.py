@@ -55,12 +55,12 @@ def _conv_net(side, binary, classes=10):
         (lambda i, o: nn.Conv2d(i, o, 3, padding=1))
     dense = nn.BinaryLinear if binary else nn.Linear
     flat = 64 * (side // 4) ** 2
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), act(),
-        conv(16, 32), nn.MaxPool2d(2), nn.BatchNorm2d(32), act(),
-        conv(32, 64), nn.MaxPool2d(2), nn.BatchNorm2d(64), act(),
-        nn.Flatten(), dense(flat, 128), nn.BatchNorm1d(128), act(),
-        dense(128, classes), *( [nn.BatchNorm1d(classes)] if binary else []))
+    layers = [nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), act(),
+              conv(16, 32), nn.MaxPool2d(2), nn.BatchNorm2d(32), act(),
+              conv(32, 64), nn.MaxPool2d(2), nn.BatchNorm2d(64), act(),
+              nn.Flatten(), dense(flat, 128), nn.BatchNorm1d(128), act(),
+              dense(128, classes)]
+    return nn.Sequential(*layers, nn.BatchNorm1d(classes)) if binary else nn.Sequential(*layers)
 
 
 def build_model(name, in_features):
@@ -103,15 +103,18 @@ class Progress:
     """A progress bar: tqdm when installed, else one line rewritten in place (only on a terminal;
     elsewhere just the final state, so logs stay short)."""
 
-    def __init__(self, total, desc, stream=None, width=24):
+    def __init__(self, total, desc, stream=None, width=24, use_tqdm=None):
         self.total, self.desc, self.n, self.postfix, self.width = total, desc, 0, "", width
         self.stream = stream or sys.stderr
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            self.bar = None
-        else:
-            self.bar = tqdm(total=total, desc=desc, file=self.stream, leave=False, dynamic_ncols=True)
+        self.bar = None
+        if use_tqdm is not False:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                if use_tqdm:
+                    raise ImportError("the tqdm progress bar needs tqdm: pip install tqdm") from None
+            else:
+                self.bar = tqdm(total=total, desc=desc, file=self.stream, leave=False, dynamic_ncols=True)
         self.live = self.bar is None and getattr(self.stream, "isatty", lambda: False)()
 
     def update(self, postfix=""):

@@ -7,6 +7,7 @@ import re
 import struct
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -144,20 +145,40 @@ def test_progress_bar_plain_display():
         def isatty(self):
             return True
     stream = Tty()
-    bar = cli.Progress(4, "demo 1/2", stream=stream)
-    if bar.bar is not None:
-        pytest.skip("tqdm is installed: its bar is used instead")  # the plain bar is checked where tqdm is absent
+    bar = cli.Progress(4, "demo 1/2", stream=stream, use_tqdm=False)
     for i in range(4):
         bar.update(f"loss {i}")
     bar.close()
     text = stream.getvalue()
     assert "demo 1/2 [######" in text and "4/4 loss 3" in text and text.count("\r") >= 5
-    quiet = io.StringIO()  # not a terminal: nothing drawn
-    bar = cli.Progress(3, "x", stream=quiet)
-    if bar.bar is None:
-        bar.update()
-        bar.close()
-        assert quiet.getvalue() == ""
+    quiet = io.StringIO()  # not a terminal: nothing drawn, so logs stay short
+    bar = cli.Progress(3, "x", stream=quiet, use_tqdm=False)
+    bar.update()
+    bar.close()
+    assert quiet.getvalue() == ""
+
+
+def test_progress_bar_uses_tqdm_when_installed(monkeypatch):
+    calls = []
+
+    class FakeTqdm:
+        def __init__(self, **kwargs):
+            calls.append(("init", kwargs["total"], kwargs["desc"]))
+
+        def set_postfix_str(self, text, refresh=True):
+            calls.append(("postfix", text))
+
+        def update(self, n):
+            calls.append(("update", n))
+
+        def close(self):
+            calls.append(("close",))
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=FakeTqdm))
+    bar = cli.Progress(2, "e 1/1", stream=io.StringIO())
+    bar.update("loss 1")
+    bar.close()
+    assert calls == [("init", 2, "e 1/1"), ("postfix", "loss 1"), ("update", 1), ("close",)]
 
 
 def test_costs_count_binary_layers_at_one_bit():
