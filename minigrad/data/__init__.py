@@ -9,13 +9,13 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 import urllib.request
 import zlib
 from typing import NamedTuple
 
 import numpy as np
 
+from ..serialization import atomic_write
 from ..tensor import Tensor, default_rng
 
 __all__ = ["Dataset", "load_digits", "load_mnist", "load_fashion_mnist", "read_idx", "parse_idx", "DataLoader"]
@@ -151,18 +151,7 @@ def _fetch(url, timeout=30):
 
 def _write_atomic(path, payload):
     """Write bytes to a temporary file in the same folder, fsync it, then rename it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda f: f.write(payload))
 
 
 def _download(name, filename, root):
