@@ -116,29 +116,22 @@ class NumpyBNN:
 
 # ---- BNN: minigrad ------------------------------------------------------------------------------
 def bnn_available():
-    for module, names in (("minigrad.nn", ("BinaryLinear", "BatchNorm1d", "Sequential")),
-                          ("minigrad.nn.functional", ("cross_entropy",)), ("minigrad.optim", ("Adam",)),
-                          ("minigrad.ste", ("sign",))):
+    """(True, None) when the minigrad BNN's parts exist, else (False, what is missing)."""
+    for module, names in (("minigrad.nn", ("BinaryLinear", "BatchNorm1d", "Sign", "Sequential")),
+                          ("minigrad.nn.functional", ("cross_entropy",)), ("minigrad.optim", ("Adam",))):
         ok, why = _has(module, *names)
         if not ok:
             return ok, why
-    return _sign_module()
-
-
-def _sign_module():
-    """The input-binarizing activation: mg.nn.Sign, or mg.nn.SignActivation if that is its name."""
-    for name in ("Sign", "SignActivation", "BinaryActivation"):
-        ok, _ = _has("minigrad.nn", name)
-        if ok:
-            return True, name
-    return False, "minigrad.nn has no Sign activation module yet"
+    return True, None
 
 
 class MinigradBNN:
+    """The same network from mg.nn (as `minigrad.cli.bnn_mlp` builds it), F.cross_entropy and mg.optim.Adam;
+    the weights' WeightClip constraint clips them after each step."""
+
     def __init__(self, weights):
         import minigrad.nn as nn
         import minigrad.optim as optim
-        sign_name = _sign_module()[1]
         layers = []
         for i, W in enumerate(weights):
             lin = nn.BinaryLinear(W.shape[1], W.shape[0], bias=False)
@@ -146,7 +139,7 @@ class MinigradBNN:
                 lin.weight.copy_(W)
             layers += [lin, nn.BatchNorm1d(W.shape[0], eps=EPS_BN, momentum=MOMENTUM_BN)]
             if i < len(weights) - 1:
-                layers.append(getattr(nn, sign_name)())
+                layers.append(nn.Sign())
         self.model = nn.Sequential(*layers)
         self.opt = optim.Adam(self.model.parameters(), lr=BNN_LR, betas=BETAS, eps=EPS_ADAM)
 
