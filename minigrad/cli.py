@@ -10,7 +10,6 @@ time. `--save` writes an atomic checkpoint after every epoch; `--resume` continu
 """
 import argparse
 import math
-import os
 import sys
 import time
 
@@ -19,7 +18,7 @@ import numpy as np
 from . import data, nn, optim, serialization
 from .autograd import no_grad
 from .nn import functional as F
-from .tensor import Tensor, default_rng, manual_seed
+from .tensor import Tensor, manual_seed
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 MODELS = ("mlp", "bnn-mlp", "cnn", "binary-cnn")
