@@ -328,6 +328,19 @@ def test_batchnorm_gradcheck(train):
     assert module_gradcheck(nn.BatchNorm1d(4).train(train), RNG.standard_normal((5, 4)))
 
 
+def test_batchnorm_second_order_and_no_grad_updates():
+    from minigrad.testing import gradgradcheck
+    x = mg.tensor(RNG.standard_normal((4, 3, 2)), requires_grad=True)
+    w = mg.tensor(RNG.standard_normal(3) + 2, requires_grad=True)
+    b = mg.tensor(RNG.standard_normal(3), requires_grad=True)
+    assert gradgradcheck(lambda x, w, b: F.batch_norm(x, weight=w, bias=b, training=True), [x, w, b])
+    bn = nn.BatchNorm1d(3)
+    with mg.no_grad():
+        y = bn(mg.tensor(x.numpy()))  # training mode records no graph but still updates the statistics
+    assert y.grad_fn is None and np.any(bn.running_mean.numpy() != 0)
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.1 * x.numpy().mean(axis=(0, 2)), rtol=1e-5)
+
+
 def test_batchnorm_options_and_errors():
     bn = nn.BatchNorm1d(2, affine=False, momentum=None)
     assert list(bn.parameters()) == []

@@ -214,34 +214,22 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     """
     x = lift(x)
     axes, shape = _channel_axes(x, "batch_norm")
+    if x.ndim == 2:
+        shape = None  # (C,) already broadcasts against (N, C)
+    w = weight if weight is None or shape is None else weight.reshape(shape)
+    b = bias if bias is None or shape is None else bias.reshape(shape)
     if training:
-        count = x.size // x.shape[1]
-        if count < 2:
+        if x.size // x.shape[1] < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)
-        if running_mean is not None:
-            m = np.asarray(momentum, x.dtype)
-            running_mean.data *= 1 - m
-            running_mean.data += m * mean.data.reshape(-1).astype(running_mean.dtype, copy=False)
-            running_mean._version[0] += 1
-        if running_var is not None:
-            m = np.asarray(momentum, x.dtype)
-            running_var.data *= 1 - m
-            running_var.data += (m * var.data.reshape(-1) * (count / (count - 1))).astype(running_var.dtype, copy=False)
-            running_var._version[0] += 1
-        y = centred / (var + eps).sqrt()
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-        inv = 1 / np.sqrt(running_var.data + eps)
-        y = (x - const(running_mean.data.reshape(shape), x.dtype)) * const(inv.reshape(shape), x.dtype)
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+        return _conv.batch_norm(x, w, b, running_mean, running_var, axes, eps, momentum)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+    shape = shape or (1, x.shape[1])
+    inv = const((1 / np.sqrt(running_var.data + eps)).reshape(shape), x.dtype)
+    mean = const(running_mean.data.reshape(shape), x.dtype)
+    scale = inv if w is None else w * inv                  # per channel: cheap
+    shift = -mean * scale if b is None else b - mean * scale
+    return x * scale + shift
 
 
 def dropout(x, p=0.5, training=True, rng=None):

@@ -248,7 +248,7 @@ class Module:
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         output = self.forward(*args, **kwargs)
-        for hook in (*self._forward_hooks.values(), *_global_forward_hooks.values()):
+        for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):  # PyTorch's order
             result = hook(self, args, output)
             if result is not None:
                 output = result

@@ -1,4 +1,5 @@
-"""im2col and col2im: the two data-movement ops that turn a convolution into one matrix product.
+"""Ops of the layer library: im2col and col2im, the two data-movement ops that turn a convolution into one
+matrix product, and batch normalisation in training mode as one op.
 
 `unfold` (im2col) lays every receptive field of an image out as a column:
 
@@ -13,8 +14,8 @@ order flow through them, and the FLOPs of a convolution are those of the matmul 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..autograd import Cost, Function
-from ._common import lift
+from ..autograd import Cost, Function, is_grad_enabled
+from ._common import const, lift
 
 
 def _pair(v, name, op):
@@ -145,3 +146,68 @@ def unfold(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
 def fold(cols, output_shape, kernel_size, stride=1, padding=0, dilation=1):
     """col2im, the adjoint of unfold: (C*KH*KW, N*OH*OW) columns summed back into an (N, C, H, W) image."""
     return Fold.apply(lift(cols), tuple(output_shape), kernel_size, stride, padding, dilation)
+
+
+class BatchNorm(Function):
+    """Batch normalisation with batch statistics over `axes` (Ioffe & Szegedy, ICML 2015), in one op:
+
+        xhat = (x - mean) / sqrt(var + eps),   y = xhat w + b       (var biased; w, b broadcast per channel)
+        dx = w inv / n (n g - sum g - xhat sum(g xhat)),   dw = sum(g xhat),   db = sum(g)
+
+    with inv = 1 / sqrt(var + eps) and n the count per channel. As PyTorch's, the op also updates the running
+    statistics in place when given: r = (1 - momentum) r + momentum stat, the variance unbiased (n / (n - 1)).
+    Under create_graph, backward rebuilds xhat and inv from x with minigrad ops, so second derivatives are exact."""
+    name = "batch_norm"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, axes, eps, momentum):
+        data = x.data
+        mean = data.mean(axis=axes, keepdims=True)
+        centred = data - mean
+        var = np.mean(np.square(centred), axis=axes, keepdims=True)
+        n = data.size // mean.size
+        for stat, value in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
+            if stat is not None:
+                stat.data *= 1 - momentum
+                stat.data += (momentum * value.reshape(-1)).astype(stat.dtype, copy=False)
+                stat._version[0] += 1
+        inv = 1 / np.sqrt(var + np.asarray(eps, data.dtype))
+        xhat = centred
+        xhat *= inv
+        ctx.axes, ctx.eps, ctx.n, ctx.xhat, ctx.inv = axes, eps, n, xhat, inv
+        ctx.shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
+        ctx.save_for_backward(x, weight)
+        out = xhat if weight is None else xhat * weight.data
+        return out if bias is None else out + bias.data
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        axes, n = ctx.axes, ctx.n
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if is_grad_enabled():  # create_graph: xhat and inv as functions of x
+            centred = x - x.mean(axis=axes, keepdims=True)
+            inv = ((centred * centred).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
+            xhat = centred * inv
+        else:
+            xhat, inv = const(ctx.xhat, g.dtype), const(ctx.inv, g.dtype)
+        g_sum = g.sum(axis=axes, keepdims=True)
+        gx_sum = (g * xhat).sum(axis=axes, keepdims=True)
+        gx = None
+        if need_x:
+            scale = inv * (1.0 / n) if weight is None else weight * inv * (1.0 / n)
+            gx = (g * n - g_sum - xhat * gx_sum) * scale
+        gw = gx_sum.reshape(ctx.shapes[0]) if need_w else None
+        gb = g_sum.reshape(ctx.shapes[1]) if need_b else None
+        return gx, gw, gb
+
+    @staticmethod
+    def cost(ctx, out, x, weight, bias, *args):
+        """Per element: mean, centre, square, sum, scale (5 FLOPs), plus 1 each for the affine w and b."""
+        return Cost(flops=x.size * (5 + (weight is not None) + (bias is not None)))
+
+
+def batch_norm(x, weight=None, bias=None, running_mean=None, running_var=None, axes=(0,), eps=1e-5, momentum=0.1):
+    """Training-mode batch norm of x over `axes` (weight and bias shaped to broadcast, or None), updating the
+    running statistics in place when given."""
+    return BatchNorm.apply(lift(x), weight, bias, running_mean, running_var, tuple(axes), float(eps), float(momentum))
