@@ -300,12 +300,14 @@ def cmd_train(args, out):
         if not isinstance(checkpoint, dict) or "config" not in checkpoint:
             raise SystemExit(f"train: {args.resume} is not a checkpoint written by `minigrad train --save`")
         config = checkpoint["config"]
+        if args.epochs is None:
+            args.epochs = config["epochs"]  # finish the interrupted run
         for key in ("dataset", "model", "batch_size", "lr", "seed"):
             if getattr(args, key) is not None and getattr(args, key) != config[key]:
                 print(f"note: --{key.replace('_', '-')} {getattr(args, key)} ignored; resuming with "
                       f"{config[key]} from {args.resume}", file=out)
             setattr(args, key, config[key])
-    defaults = {"dataset": "digits", "model": "mlp", "batch_size": 100, "lr": 1e-2, "seed": 0}
+    defaults = {"dataset": "digits", "model": "mlp", "batch_size": 100, "lr": 1e-2, "seed": 0, "epochs": 10}
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -357,7 +359,7 @@ def build_parser():
     train.add_argument("--data-dir", default=None, help="folder with the four IDX files (mnist, fashion-mnist); "
                                                         "downloaded there when missing")
     train.add_argument("--model", choices=MODELS, default=None, help="default: mlp")
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--epochs", type=int, default=None, help="default: 10, or the resumed run's")
     train.add_argument("--batch-size", type=int, default=None, help="default: 100")
     train.add_argument("--lr", type=float, default=None, help="Adam's initial lr, decayed by a cosine (default 1e-2)")
     train.add_argument("--seed", type=int, default=None, help="default: 0")

@@ -45,7 +45,7 @@ def test_resume_continues_bit_identically(tmp_path):
     a = mg.load(straight)
     partial = tmp_path / "partial.npz"
     _train_partial(partial, epochs_done=1, total=3, seed=4)  # the same run, killed after epoch 1
-    code, out = run("train", "--resume", str(partial), "--epochs", "3", "--no-progress", "--save", str(partial))
+    code, out = run("train", "--resume", str(partial), "--no-progress", "--save", str(partial))  # epochs: the run's 3
     assert code == 0 and "resumed" in out and "epoch 2/3" in out and "epoch 1/3" not in out
     b = mg.load(partial)
     assert b["epoch"] == 3
