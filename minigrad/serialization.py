@@ -137,10 +137,12 @@ def load(path):
     try:
         npz = np.load(path, allow_pickle=False)
     except ValueError as e:
-        if "pickle" in str(e):
+        with open(path, "rb") as f:
+            pickled = f.read(1) == b"\x80"  # the opcode a pickle (protocol 2 and later) starts with
+        if pickled:
             raise ValueError(f"mg.load: {path} holds pickled data; minigrad never unpickles (a file from a stranger "
                              "could run code when unpickled). Save arrays with mg.save instead") from None
-        raise ValueError(f"mg.load: {path} is not a readable .npz file ({e})") from None
+        raise ValueError(f"mg.load: {path} is not an .npz file written by mg.save or numpy ({e})") from None
     except (zipfile.BadZipFile, EOFError) as e:
         raise ValueError(f"mg.load: {path} is not a readable .npz file ({e}); it may be truncated") from None
     if not isinstance(npz, np.lib.npyio.NpzFile):

@@ -110,6 +110,13 @@ def test_pickle_file_is_refused(tmp_path):
         mg.load(path)
 
 
+def test_a_file_of_another_kind_is_a_clear_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with pytest.raises(ValueError, match="not an .npz file"):
+        mg.load(path)
+
+
 def test_damaged_file_is_a_clear_error(tmp_path):
     path = tmp_path / "x.npz"
     mg.save({"w": np.ones(100)}, path)
