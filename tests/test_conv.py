@@ -204,10 +204,16 @@ def test_avg_pool_count_include_pad_false_divides_by_real_pixels():
     assert gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [mg.tensor(x, requires_grad=True)])
 
 
-def test_max_pool_tied_maxima_share_the_gradient():
-    x = mg.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
-    F.max_pool2d(x, 2).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), np.full((1, 1, 2, 2), 0.25))
+def test_max_pool_tied_maxima_give_the_gradient_to_the_first():
+    x = mg.tensor(np.array([[[[1.0, 3.0, 0.0, 0.0], [3.0, 2.0, 0.0, 0.0]]]]), requires_grad=True)
+    F.max_pool2d(x, 2).backward(mg.tensor([[[[5.0, 7.0]]]], dtype="float64"))
+    np.testing.assert_array_equal(x.grad.numpy(), [[[[0, 5, 7, 0], [0, 0, 0, 0]]]])  # as PyTorch
+
+
+def test_max_pool_second_order():
+    from minigrad.testing import gradgradcheck
+    x = mg.tensor(RNG.standard_normal((1, 2, 4, 4)), requires_grad=True)
+    assert gradgradcheck(lambda x: F.max_pool2d(x, 2) ** 2, [x])
 
 
 def test_pool_modules_and_errors():
@@ -259,3 +265,14 @@ def test_functional_unfold_fold_use_pytorchs_layout():
     np.testing.assert_array_equal(F.one_hot(np.array([2, 0])).numpy(), [[0, 0, 1], [1, 0, 0]])
     with pytest.raises(ValueError, match=r"one_hot: classes must lie in \[0, 1\]"):
         F.one_hot(np.array([2]), 2)
+
+
+def test_max_pool_gradient_with_ties_agrees_with_torch():
+    torch = pytest.importorskip("torch")
+    x = np.maximum(np.round(RNG.standard_normal((2, 3, 6, 6))), 0)  # many tied maxima (zeros and integers)
+    g = RNG.standard_normal((2, 3, 3, 3))
+    xm = mg.tensor(x, requires_grad=True)
+    F.max_pool2d(xm, 2).backward(mg.tensor(g))
+    xt = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(xt, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(xm.grad.numpy(), xt.grad.numpy())

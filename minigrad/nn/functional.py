@@ -168,11 +168,11 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value, op):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Maximum over each KH x KW window (padding counts as -inf). The gradient goes to the window's
-    maximum; tied maxima share it equally (PyTorch gives it all to the first)."""
+    maximum (the first one, in row-major window order, when several tie, as PyTorch)."""
     if ceil_mode:
         raise NotImplementedError("max_pool2d: ceil_mode=True is not supported; pad the input instead")
     windows, _ = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
-    return windows.max(axis=1).permute(1, 0, 2, 3)
+    return _conv.WindowMax.apply(windows).permute(1, 0, 2, 3)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):

@@ -137,6 +137,72 @@ class Fold(Function):
         return Cost(flops=cols.size, category="movement")
 
 
+class WindowMax(Function):
+    """y = max over axis 1 of pooling windows (C, K, N, OH, OW) -> (C, N, OH, OW).
+    dwindows = g at the first maximum of each window, 0 elsewhere (PyTorch's max-pool convention for ties).
+    The first maximum is found by a loop over the K window positions (argmax along a middle axis is slow)."""
+    name = "window_max"
+
+    @staticmethod
+    def forward(ctx, windows):
+        w = windows.data
+        out = w.max(axis=1)
+        found = np.zeros(out.shape, bool)
+        first = np.empty(w.shape, bool)
+        for k in range(w.shape[1]):
+            hit = w[:, k] == out
+            np.greater(hit, found, out=first[:, k])  # a maximum, and none before it
+            found |= hit
+        ctx.first = first
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return WindowScatter.apply(g, ctx.first)
+
+    @staticmethod
+    def cost(ctx, out, windows):
+        """One comparison per window entry."""
+        return Cost(flops=windows.size, category="reduction")
+
+
+class WindowScatter(Function):
+    """g placed at the chosen entry of each window (mask `first`, one True per window), zeros elsewhere: the
+    adjoint of WindowMax.   dg = the chosen entries of the upstream gradient."""
+    name = "window_scatter"
+
+    @staticmethod
+    def forward(ctx, g, first):
+        ctx.first = first
+        return np.multiply(g.data[:, None], first, dtype=g.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return WindowPick.apply(g, ctx.first)
+
+    @staticmethod
+    def cost(ctx, out, *args):
+        return Cost(category="movement")
+
+
+class WindowPick(Function):
+    """The chosen entry of each window (mask `first`, one True per window): the adjoint of WindowScatter."""
+    name = "window_pick"
+
+    @staticmethod
+    def forward(ctx, windows, first):
+        ctx.first = first
+        return np.multiply(windows.data, first, dtype=windows.dtype).sum(axis=1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return WindowScatter.apply(g, ctx.first)
+
+    @staticmethod
+    def cost(ctx, out, *args):
+        return Cost(category="movement")
+
+
 def unfold(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
     """im2col of a (N, C, H, W) tensor: (C*KH*KW, N*OH*OW) columns, one per output pixel.
     padding: int, (ph, pw) or ((top, bottom), (left, right)); padded entries hold `pad_value`."""
