@@ -382,6 +382,10 @@ class CrossEntropyLoss(_Loss):
     def forward(self, input, target):
         return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
 
+    def extra_repr(self):
+        parts = [super().extra_repr()] + ([f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else [])
+        return ", ".join(p for p in parts if p)
+
 
 class NLLLoss(_Loss):
     def forward(self, input, target):
