@@ -32,7 +32,12 @@ class Matmul(Function):
         g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
         need_a, need_b = ctx.needs_input_grad
         ga = unbroadcast(g2 @ b2.mT, a2).reshape(a.shape) if need_a else None
-        gb = unbroadcast(a2.mT @ g2, b2).reshape(b.shape) if need_b else None
+        if need_b and b.ndim == 2 and b.data.flags.f_contiguous and not b.data.flags.c_contiguous:
+            # b is a transposed view (x @ W.T): form db transposed too, so W's gradient is C-ordered like W
+            # (mixing memory orders makes every later elementwise op on the gradient many times slower)
+            gb = unbroadcast(g2.mT @ a2, (b.shape[::-1], b.dtype)).mT
+        else:
+            gb = unbroadcast(a2.mT @ g2, b2).reshape(b.shape) if need_b else None
         return ga, gb
 
     @staticmethod
