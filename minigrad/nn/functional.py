@@ -243,7 +243,7 @@ def dropout(x, p=0.5, training=True, rng=None):
     if p == 1:
         return x * const(np.zeros(x.shape), x.dtype)
     keep = (rng or default_rng()).random(x.shape) >= p
-    return x * const(keep * (1 / (1 - p)), x.dtype)
+    return x * const(np.multiply(keep, 1 / (1 - p), dtype=x.dtype), x.dtype)
 
 
 def flatten(x, start_dim=1, end_dim=-1):
