@@ -75,9 +75,12 @@ class Unfold(Function):
         ctx.geometry = (k, s, pads, d)
         ctx.in_shape = x.shape
         data = x.data
+        n, c, h, w = x.shape
         if pads != ((0, 0), (0, 0)):
-            data = np.pad(data, ((0, 0), (0, 0)) + pads, constant_values=pad_value)
-        n, c = x.shape[:2]
+            (top, bottom), (left, right) = pads
+            padded = np.full((n, c, h + top + bottom, w + left + right), pad_value, data.dtype)
+            padded[:, :, top:top + h, left:left + w] = data
+            data = padded
         span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
         windows = sliding_window_view(data, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
         cols = np.empty((c, k[0], k[1], n, oh, ow), data.dtype)
