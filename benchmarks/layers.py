@@ -63,7 +63,8 @@ class NumpyBNN:
         self.rvar = [np.ones(W.shape[0], np.float32) for W in weights]
         self.opt = _Adam(self.W + self.gamma + self.beta, BNN_LR)
 
-    def step(self, x, y):
+    def step(self, x, y, stop=None):
+        """Forward, backward, Adam and clipping; stop='forward' / 'backward' end early (time breakdown)."""
         n, L = len(x), len(self.W)
         inputs, signs, xhats, invs, masks = [x], [], [], [], []
         a = x
@@ -90,6 +91,8 @@ class NumpyBNN:
         z /= z.sum(axis=1, keepdims=True)
         rows = np.arange(n)
         loss = -np.log(z[rows, y]).mean()
+        if stop == "forward":
+            return loss
         z[rows, y] -= 1
         z /= n
         dz = z
@@ -108,10 +111,18 @@ class NumpyBNN:
             if i > 0:
                 dz = dh @ signs[i]
                 dz *= masks[i - 1]                     # activation STE
+        if stop == "backward":
+            return loss
         self.opt.step(gW + ggamma + gbeta)
         for W in self.W:
             np.clip(W, -1, 1, out=W)
         return loss
+
+    def loss(self, x, y):
+        return self.step(x, y, stop="forward")
+
+    def forward_backward(self, x, y):
+        return self.step(x, y, stop="backward")
 
 
 # ---- BNN: minigrad ------------------------------------------------------------------------------
@@ -230,7 +241,7 @@ def bnn(rep, torch, scale):
     if not ok:
         rep.unavailable("BNN MLP step, minigrad", why)
         return
-    breakdown(rep, contenders["minigrad"], times)
+    breakdown(rep, contenders, times)
     if torch:
         rep.check("BNN MLP step time, minigrad / torch eager (goal: at least as fast)",
                   paired_ratio(times, "minigrad", "torch"), 1.0)

@@ -30,7 +30,9 @@ class NumpyMLP:
         self.params = [(W.copy(), b.copy()) for W, b in params]
         self.lr = np.float32(lr)
 
-    def step(self, x, y):
+    def step(self, x, y, stop=None):
+        """Forward, backward and SGD; stop='forward' returns after the loss, stop='backward' skips the update
+        (those two only for the time breakdown)."""
         acts = [x]                        # input of each layer
         for W, b in self.params[:-1]:
             h = acts[-1] @ W.T
@@ -47,6 +49,8 @@ class NumpyMLP:
         n = len(y)
         rows = np.arange(n)
         loss = -np.log(z[rows, y]).mean()
+        if stop == "forward":
+            return loss
         z[rows, y] -= 1
         z /= n
         g = z
@@ -58,11 +62,19 @@ class NumpyMLP:
             if i > 0:
                 g = g @ W
                 g *= a > 0
+            if stop == "backward":
+                continue
             dW *= self.lr                 # scale in place: no temporary the size of W
             W -= dW
             db *= self.lr
             b -= db
         return loss
+
+    def loss(self, x, y):
+        return self.step(x, y, stop="forward")
+
+    def forward_backward(self, x, y):
+        return self.step(x, y, stop="backward")
 
     def weights(self):
         return [W for W, _ in self.params]

@@ -164,7 +164,7 @@ def section_mlp(rep, torch):
         if torch:
             rep.line(f"info  minigrad / torch eager: {paired_ratio(times, 'minigrad', 'torch'):.3f}   "
                      f"numpy / torch eager: {paired_ratio(times, 'numpy', 'torch'):.3f}")
-        breakdown(rep, models["minigrad"], times)
+        breakdown(rep, models, times)
 
 
 class OpCounter:
@@ -185,24 +185,33 @@ class OpCounter:
         autograd._observers.remove(self)
 
 
-def breakdown(rep, contender, times):
-    """Where the minigrad step's time goes (forward, backward, update: minima of interleaved runs), and
-    minigrad's excess over NumPy per op, from the main table's medians. contender: (model, x, y), the model
-    having .loss, .forward_backward and .step."""
-    model, x, y = contender
+def breakdown(rep, contenders, times):
+    """Where each step's time goes, phase by phase, for minigrad and the NumPy reference: forward (to the
+    loss), backward, update (differences of the minima of interleaved runs of forward, forward+backward and
+    the whole step), and minigrad's excess over NumPy per op that passes the dispatch point.
+    contenders: {'minigrad': (model, x, y), 'numpy': (...)}, models having .loss, .forward_backward, .step."""
+    model, x, y = contenders["minigrad"]
     with OpCounter() as counter:
         model.step(x, y)
-    fns = {"forward": lambda: model.loss(x, y), "forward+backward": lambda: model.forward_backward(x, y),
-           "step": lambda: model.step(x, y)}
-    per_call = probe(fns["step"])
+    fns = {}
+    for lib in ("minigrad", "numpy"):
+        m, xx, yy = contenders[lib]
+        fns.update({(lib, "f"): lambda m=m, xx=xx, yy=yy: m.loss(xx, yy),
+                    (lib, "fb"): lambda m=m, xx=xx, yy=yy: m.forward_backward(xx, yy),
+                    (lib, "s"): lambda m=m, xx=xx, yy=yy: m.step(xx, yy)})
+    per_call = probe(fns["minigrad", "s"])
     inner = max(1, int(2e-3 / per_call))
-    t = interleaved(fns, rounds=rounds_for(per_call * 3, scale(4, 1), inner, lo=8, hi=scale(60, 10)), inner=inner)
-    f, fb, st = (float(np.min(t[k])) for k in ("forward", "forward+backward", "step"))  # minima: least disturbed
+    t = interleaved(fns, rounds=rounds_for(per_call * 5, scale(6, 1), inner, lo=8, hi=scale(60, 10)), inner=inner)
+    t = {k: float(np.min(v)) for k, v in t.items()}  # minima: the runs least disturbed by other load
+    split = {lib: (t[lib, "f"], t[lib, "fb"] - t[lib, "f"], t[lib, "s"] - t[lib, "fb"]) for lib in ("minigrad", "numpy")}
     n_ops = sum(counter.counts.values())
     ops = ", ".join(f"{k} {v}" for k, v in counter.counts.items())
+    phases = " / ".join(f"{a / b:.2f}" for a, b in zip(*split.values()))
+    rep.line(f"info  split (minima)  forward / backward / update: minigrad "
+             + " / ".join(fmt_time(v) for v in split["minigrad"]) + ", numpy "
+             + " / ".join(fmt_time(v) for v in split["numpy"]) + f"; minigrad / numpy by phase {phases}")
     excess = (float(np.median(times["minigrad"])) - float(np.median(times["numpy"]))) / n_ops
-    rep.line(f"info  minigrad step split (minima): forward {f / st:.0%}, backward {(fb - f) / st:.0%}, update {(st - fb) / st:.0%}"
-             f" (of {fmt_time(st)}); {n_ops} ops per step ({ops}); excess over numpy {excess * 1e6:.1f} us per op")
+    rep.line(f"info  {n_ops} ops per minigrad step ({ops}); excess over numpy {excess * 1e6:.1f} us per op")
 
 
 # ---- 2. per-op overhead ---------------------------------------------------------------------------
