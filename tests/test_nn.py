@@ -300,8 +300,8 @@ def test_batchnorm_train_normalises_and_updates_running_stats(cls, shape):
         x = RNG.standard_normal(shape) * 3 + 1
         y = bn(mg.tensor(x, dtype="float32")).numpy()
         mean, var = x.mean(axis=axes), x.var(axis=axes)
-        expected = (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-5) * bn.weight.numpy().reshape(bshape) \
-            + bn.bias.numpy().reshape(bshape)
+        w, b = bn.weight.numpy().reshape(bshape), bn.bias.numpy().reshape(bshape)
+        expected = (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-5) * w + b
         np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
         n = x.size / 3
         rm, rv = 0.8 * rm + 0.2 * mean, 0.8 * rv + 0.2 * var * n / (n - 1)
@@ -465,7 +465,8 @@ def test_mse_l1_squared_hinge_and_bce_losses():
     np.testing.assert_allclose(nn.MSELoss(reduction="sum")(mg.tensor(x), mg.tensor(y)).item(), ((x - y) ** 2).sum(),
                                rtol=1e-12)
     np.testing.assert_allclose(nn.L1Loss()(mg.tensor(x), mg.tensor(y)).item(), np.abs(x - y).mean(), rtol=1e-12)
-    assert gradcheck(lambda a, b: F.mse_loss(a, b), [mg.tensor(x, requires_grad=True), mg.tensor(y, requires_grad=True)])
+    assert gradcheck(lambda a, b: F.mse_loss(a, b),
+                     [mg.tensor(x, requires_grad=True), mg.tensor(y, requires_grad=True)])
     with pytest.raises(ValueError, match=r"mse_loss: input of shape \(5, 3\) and target of shape \(3,\) differ"):
         F.mse_loss(mg.tensor(x), mg.tensor(y[0]))
 

@@ -101,7 +101,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, pad_
         raise ValueError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}; add a batch axis with "
                          "x.unsqueeze(0)")
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels/groups, KH, KW), got {weight.shape}")
+        raise ValueError(f"conv2d: weight must have shape (out_channels, in_channels/groups, KH, KW), "
+                         f"got {weight.shape}")
     n, c, h, w = x.shape
     o, cg, kh, kw = weight.shape
     if groups < 1 or c % groups or o % groups or c // groups != cg:
@@ -286,7 +287,8 @@ def _class_targets(target, n, c, op):
     if t.shape != (n,):
         raise ValueError(f"{op}: input of shape {(n, c)} needs targets of shape {(n,)}, got {t.shape}")
     if t.size and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"{op}: targets must lie in [0, {c - 1}] for {c} classes; got values from {t.min()} to {t.max()}")
+        raise ValueError(f"{op}: targets must lie in [0, {c - 1}] for {c} classes; got values from {t.min()} "
+                         f"to {t.max()}")
     return t
 
 
@@ -315,7 +317,8 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
         if t.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, got {t.shape}")
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                             f"got {t.shape}")
         probs = target if isinstance(target, Tensor) else const(t, input.dtype)
         if label_smoothing:
             probs = probs * (1 - label_smoothing) + label_smoothing / c

@@ -36,7 +36,8 @@ def calculate_gain(nonlinearity, param=None):
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of {linear + ('tanh', 'relu', 'leaky_relu', 'selu')}")
+    known = linear + ("tanh", "relu", "leaky_relu", "selu")
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of {known}")
 
 
 def _calculate_fan_in_and_fan_out(tensor):
