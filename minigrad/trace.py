@@ -30,7 +30,10 @@ How it sees things, without knowing any op by name:
 import numpy as np
 
 from . import autograd
+from .autograd import _phase
 from .tensor import Tensor
+
+_ARRAYS = (Tensor, np.ndarray)
 
 __all__ = ["trace", "Tracer", "OpRecord", "Table", "human", "tracing_overhead"]
 
@@ -96,20 +99,34 @@ class OpRecord:
 
 class _GradProbe:
     """Put in a traced node's `hooks`: notes which node backward is in, and the gradient's norm when the
-    tracer has grad_norms=True."""
-    __slots__ = ("tracer", "record", "norm", "backward_flops", "backward_bops")
+    tracer has grad_norms=True. `record` is the node's forward record; `backward_flops` / `backward_bops`
+    what the backward ops run for this node cost."""
+    __slots__ = ("tracer", "index", "norm")
 
-    def __init__(self, tracer, record):  # holds no reference to its node: no cycle keeps a graph alive
-        self.tracer, self.record = tracer, record
-        self.norm, self.backward_flops, self.backward_bops = None, 0, 0
+    def __init__(self, tracer, index):  # holds no reference to its node: no cycle keeps a graph alive
+        self.tracer, self.index, self.norm = tracer, index, None
 
     def __call__(self, g):
-        a = g.data
-        if self.tracer.grad_norms and a.dtype.kind in "fc":
-            self.norm = float(np.sqrt(np.vdot(a, a).real))
-        if self.tracer._active:
-            self.tracer._in_backward_of = self
+        tracer = self.tracer
+        if tracer.grad_norms:
+            a = g.data
+            if a.dtype.kind in "fc":
+                self.norm = float(np.sqrt(np.vdot(a, a).real))
+        if tracer._active:
+            tracer._in_backward_of = self.index
         return None  # the gradient is unchanged
+
+    @property
+    def record(self):
+        return self.tracer.records[self.index]
+
+    @property
+    def backward_flops(self):
+        return self.tracer._backward_totals().get(self.index, (0, 0))[0]
+
+    @property
+    def backward_bops(self):
+        return self.tracer._backward_totals().get(self.index, (0, 0))[1]
 
 
 def probes(node):
@@ -121,7 +138,9 @@ class Tracer:
     """Records ops while active; see the module docstring. Use it through `mg.trace()`."""
 
     def __init__(self, model=None, grad_norms=False):
-        self.records = []
+        self._raw = []              # one tuple per op, turned into OpRecords when asked (see records)
+        self._records = []
+        self._bwd = None
         self.module_types = {}      # path -> class name of the module
         self.model = model
         self.grad_norms = grad_norms
@@ -182,46 +201,81 @@ class Tracer:
 
     # ---- the observer -------------------------------------------------------------------------
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
-        phase = autograd.current_phase()
+        """Called by Function.apply for every op: keep what the record needs, as cheaply as possible
+        (a tuple; the OpRecord is built when `records` is read)."""
+        phase = _phase.get()
         out = result.data
-        inputs = [a.data if isinstance(a, Tensor) else a for a in args if isinstance(a, (Tensor, np.ndarray))]
-        if out.base is not None and any(np.may_share_memory(out, a) for a in inputs):
-            read = written = 0  # a view: no data moved
-        else:
-            read, written = sum([a.nbytes for a in inputs]), out.nbytes
-        rec = OpRecord(cls.name, phase, [a.shape for a in inputs], [a.dtype for a in inputs], out.shape, out.dtype,
-                       read, written, elapsed)
-        cost_fn = cls.cost
-        if cost_fn is None:
-            rec.note = f"op '{cls.name}' ({cls.__module__}.{cls.__qualname__}) declares no cost"
-        else:
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args if isinstance(a, _ARRAYS)]
+        view = False
+        if out.base is not None:
+            for a in arrays:
+                if np.may_share_memory(out, a):
+                    view = True  # a view: no data moved
+                    break
+        cost = cls.cost
+        if cost is not None:
             try:
-                cost = cost_fn(ctx, result, *args, **kwargs)
+                cost = cost(ctx, result, *args, **kwargs)
             except Exception as e:  # reported in uncounted(), never a silent zero
-                rec.note = f"cost of op '{cls.name}' raised {type(e).__name__}: {e}"
-            else:
-                rec.flops, rec.macs, rec.bops = int(cost.flops), int(cost.macs), int(cost.bops)
-                rec.category = cost.category
-                rec.counted = True
+                cost = e
         if phase == "backward":
-            owner = self._in_backward_of
-            if owner is not None:
-                orec = owner.record
-                rec.module, rec._rule, rec.grad_of = orec.module, orec._rule, orec.name
-                owner.backward_flops += rec.flops
-                owner.backward_bops += rec.bops
+            owner, module = self._in_backward_of, None
         else:
-            self._in_backward_of = None
-            if self._stack:
-                rec.module = self._stack[-1][1]
+            owner = self._in_backward_of = None
+            module = self._stack[-1][1] if self._stack else None
+        rule = None
         if result.grad_fn is ctx:  # a graph node: its rule is bound; probe it for backward
-            rec._rule = ctx.rule
-            probe = _GradProbe(self, rec)
+            rule = ctx.rule
+            probe = _GradProbe(self, len(self._raw))
             if ctx.hooks is None:
                 ctx.hooks = [probe]
             else:
                 ctx.hooks.append(probe)
-        self.records.append(rec)
+        self._raw.append((cls, phase, module, owner, rule, [a.shape for a in arrays], [a.dtype for a in arrays],
+                          out.shape, out.dtype, view, cost, elapsed))
+
+    @property
+    def records(self):
+        """The OpRecords, in the order the ops ran."""
+        records, raw = self._records, self._raw
+        for i in range(len(records), len(raw)):
+            records.append(self._make_record(raw[i], records))
+        return records
+
+    @staticmethod
+    def _make_record(entry, records):
+        cls, phase, module, owner, rule, in_shapes, in_dtypes, out_shape, out_dtype, view, cost, elapsed = entry
+        if view:
+            read = written = 0
+        else:
+            read = sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in zip(in_shapes, in_dtypes))
+            written = int(np.prod(out_shape)) * np.dtype(out_dtype).itemsize
+        rec = OpRecord(cls.name, phase, in_shapes, in_dtypes, out_shape, out_dtype, read, written, elapsed)
+        if cost is None:
+            rec.note = f"op '{cls.name}' ({cls.__module__}.{cls.__qualname__}) declares no cost"
+        elif isinstance(cost, Exception):
+            rec.note = f"cost of op '{cls.name}' raised {type(cost).__name__}: {cost}"
+        else:
+            rec.flops, rec.macs, rec.bops = int(cost.flops), int(cost.macs), int(cost.bops)
+            rec.category, rec.counted = cost.category, True
+        if owner is not None:
+            orec = records[owner]
+            rec.module, rec._rule, rec.grad_of = orec.module, orec._rule, orec.name
+        else:
+            rec.module, rec._rule = module, rule
+        return rec
+
+    def _backward_totals(self):
+        """forward record index -> (FLOPs, BOPs) of the backward ops run for it."""
+        if self._bwd is None or self._bwd[0] != len(self._raw):
+            totals = {}
+            for entry, rec in zip(self._raw, self.records):
+                owner = entry[3]
+                if owner is not None:
+                    f, b = totals.get(owner, (0, 0))
+                    totals[owner] = (f + rec.flops, b + rec.bops)
+            self._bwd = (len(self._raw), totals)
+        return self._bwd[1]
 
     # ---- queries ------------------------------------------------------------------------------
     def select(self, phase=None, category=None, module=None, name=None):
