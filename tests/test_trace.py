@@ -422,3 +422,16 @@ def test_a_parameter_view_moves_no_bytes():
     with trace() as tr:
         w.T
     assert tr.records[0].in_shapes == [(3, 4)] and tr.records[0].bytes == 0
+
+
+def test_records_read_during_a_trace_stay_complete():
+    x = _randn(3, requires_grad=True)
+    with trace() as tr:
+        y = x.exp()
+        assert [r.name for r in tr.records] == ["exp"]
+        y.sum().backward()
+        from minigrad.trace import probes
+        assert probes(y.grad_fn)[0].backward_flops == 3  # g * exp(x)
+        z = x.sin()
+    assert [r.name for r in tr.records][-1] == "sin" and tr.records[0].name == "exp"
+    assert tr.flops("forward") == 3 + 3 + 3
