@@ -270,8 +270,25 @@ class Report:
 
     # -- renderings --
     def metrics_table(self):
-        """The issue's table, filled with this model's numbers."""
+        """The table of metrics, filled with this model's numbers, and which depend on the hardware."""
+        values = self.metric_values()
+        rows = [{"metric": m, "value": values[m], "hardware independent": "yes" if ind else "no"}
+                for m, _, _, _, ind in METRICS]
+        return Table(rows, ["metric", "value", "hardware independent"])
+
+    def metric_values(self, compact=False):
+        """metric name -> this model's value as text (the rows of METRICS); compact for side by side."""
         t = self.totals
+        if compact:
+            lat, est = t.get("measured_latency_s"), t["est_latency_forward_s"]
+            return {
+                "parameter size": human(t["param_bytes"], "B"),
+                "FLOPs (and MACs)": human(t["flops_forward"]) + (f" + {human(t['bops_forward'])} BOPs"
+                                                                 if t["bops_forward"] else ""),
+                "latency": f"{lat * 1e3:.3f} ms" if lat is not None else f"{est * 1e3:.4f} ms (roofline)",
+                "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ",
+                "throughput": f"{t['throughput']:.0f} /s" if t.get("throughput") else "-",
+            }
         lat = t.get("measured_latency_s")
         values = {
             "parameter size": f"{human(t['params'])} params, {human(t['param_bytes'], 'B')}",
@@ -282,9 +299,7 @@ class Report:
             "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ per batch (estimate)",
             "throughput": (f"{t['throughput']:.0f} samples/s" if t.get("throughput") else "-"),
         }
-        rows = [{"metric": m, "value": values[m], "hardware independent": "yes" if ind else "no"}
-                for m, _, _, _, ind in METRICS]
-        return Table(rows, ["metric", "value", "hardware independent"])
+        return values
 
     def layer_table(self):
         rows = [{**r, "param_bytes": r["param_bytes"], "intensity": f"{r['intensity']:.2f}" if r["intensity"] else "-",
@@ -525,6 +540,14 @@ class Comparison:
                     row[r.model] = human(v)
             rows.append(row)
         return Table(rows, ["metric"] + [r.model for r in self.reports])
+
+    def metrics_table(self):
+        """The table of metrics with one column per model (forward pass of the batch; latency measured
+        when measured, else the roofline estimate), and which metrics depend on the hardware."""
+        values = [r.metric_values(compact=True) for r in self.reports]
+        rows = [{"metric": m, **{r.model: v[m] for r, v in zip(self.reports, values)},
+                 "hardware independent": "yes" if ind else "no"} for m, _, _, _, ind in METRICS]
+        return Table(rows, ["metric"] + [r.model for r in self.reports] + ["hardware independent"])
 
     def to_text(self):
         hw = self.reports[0].hardware if self.reports else None

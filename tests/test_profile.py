@@ -184,3 +184,15 @@ def test_bad_arguments_are_clear_errors():
         profile(_mlp(), _x(), energy={"fp32_add": 1}, hardware=SLOW)
     with pytest.raises(ValueError, match="2 models but 1 names"):
         profile([_mlp(), _mlp()], _x(), names=["a"], hardware=SLOW, measure=False)
+
+
+def test_metrics_table_side_by_side():
+    c = profile([_mlp(), _mlp(binary=True)], _x(), names=["float", "binary"], measure=False, hardware=SLOW)
+    rows = {r["metric"]: r for r in c.metrics_table().rows}
+    assert list(rows) == ["parameter size", "FLOPs (and MACs)", "latency", "energy", "throughput"]
+    assert [rows[m]["hardware independent"] for m in rows] == ["yes", "yes", "no", "no", "no"]
+    assert rows["FLOPs (and MACs)"]["binary"].endswith(" + 256 BOPs")  # 4 x 32 x 8
+    assert rows["latency"]["float"].endswith("(roofline)") and rows["throughput"]["float"] == "-"
+    timed = profile([_mlp()], _x(), repeats=3, hardware=SLOW)
+    latency = timed.metrics_table().rows[2][timed[0].model]
+    assert latency == f"{timed[0].totals['measured_latency_s'] * 1e3:.3f} ms"
