@@ -191,7 +191,7 @@ def test_metrics_table_side_by_side():
     rows = {r["metric"]: r for r in c.metrics_table().rows}
     assert list(rows) == ["parameter size", "FLOPs (and MACs)", "latency", "energy", "throughput"]
     assert [rows[m]["hardware independent"] for m in rows] == ["yes", "yes", "no", "no", "no"]
-    assert rows["FLOPs (and MACs)"]["binary"].endswith(" + 256 BOPs")  # 4 x 32 x 8
+    assert rows["FLOPs (and MACs)"]["binary"].endswith(" + 1.024K BOPs")  # 4 x 32 x 8
     assert rows["latency"]["float"].endswith("(roofline)") and rows["throughput"]["float"] == "-"
     timed = profile([_mlp()], _x(), repeats=3, hardware=SLOW)
     latency = timed.metrics_table().rows[2][timed[0].model]
