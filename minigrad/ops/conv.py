@@ -1,5 +1,5 @@
 """Ops of the layer library: im2col and col2im, the two data-movement ops that turn a convolution into one
-matrix product, and batch normalisation in training mode as one op.
+matrix product; the window maximum of max pooling (and its adjoints); batch normalisation in training mode.
 
 `unfold` (im2col) lays every receptive field of an image out as a column:
 
