@@ -236,7 +236,13 @@ def comparison_table(columns):
             ("FLOPs / sample", lambda c: _human(c["flops"])),
             ("MACs / sample", lambda c: _human(c["macs"])),
             ("BOPs / sample", lambda c: _human(c["bops"])),
-            ("OPs = BOPs/64 + FLOPs", lambda c: _human(c["bops"] / 64 + c["flops"]))]
+            ("OPs = BOPs/64 + FLOPs", lambda c: _human(c["bops"] / 64 + c["flops"])),
+            ("peak activation memory", lambda c: _human(c["peak_activation_bytes"], "B")),
+            ("arithmetic intensity", lambda c: f"{c['intensity']:.1f} FLOP/B"),
+            ("latency, roofline est. *", lambda c: f"{1e3 * c['est_latency_s']:.3f} ms"),
+            ("latency, measured *", lambda c: f"{1e3 * c['latency_s']:.3f} ms"),
+            ("throughput, measured *", lambda c: f"{c['throughput']:,.0f} /s"),
+            ("energy / sample, est. *", lambda c: f"{c['energy_j'] * 1e6:.3f} uJ")]
     names = list(columns)
     cells = [[label] + [fmt(columns[n]) for n in names] for label, fmt in rows]
     widths = [max(len(r[i]) for r in cells + [[""] + names]) for i in range(len(names) + 1)]
@@ -274,7 +280,7 @@ def cmd_demo(args, out):
     print(f"digits: {len(dataset.X_train)} training and {len(dataset.X_test)} test images of 8x8 pixels "
           "(UCI, CC BY 4.0)", file=out)
     specs = {"float MLP": lambda: mlp(64, (256, 256)), "binary MLP": lambda: bnn_mlp(64, (256, 256))}
-    histories, columns = {}, {}
+    histories, columns, n_example = {}, {}, 100
     for name, build in specs.items():
         manual_seed(args.seed)
         model = build()
@@ -282,12 +288,14 @@ def cmd_demo(args, out):
         histories[name] = fit(model, dataset, args.epochs, args.batch_size, args.lr, name=name, out=out,
                               progress=not args.no_progress)
         columns[name] = {"test_acc": histories[name]["test_acc"][-1], "train_time": time.perf_counter() - start,
-                         **costs(model, dataset.X_test[:100])}
+                         **costs(model, dataset.X_test[:n_example])}
     print("", file=out)
     print(comparison_table(columns), file=out)
     print("parameter size counts 1 bit per binarized weight and 32 bits per float; FLOPs/MACs/BOPs are the "
           "forward pass\nof one sample in eval mode, counted by mg.trace (a BOP is one XNOR-popcount "
-          "multiply-add of +-1 values).", file=out)
+          "multiply-add of +-1 values).\n* depends on the hardware: latency and throughput for a batch of "
+          f"{n_example} on this machine; energy from Horowitz\n  (ISSCC 2014, 45 nm). The rest depends only on "
+          "the model. Details: mg.profile(model, x).", file=out)
     if args.plot and plot_curves(histories, args.plot):
         print(f"training curves: {args.plot}", file=out)
     return 0
