@@ -103,7 +103,7 @@ class Optimizer:
         return loss
 
     def update(self, p, grad, state, group):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define update(p, grad, state, group)")
 
     # ---- saving -------------------------------------------------------------------------------
     def _params(self):
@@ -281,7 +281,7 @@ class LRScheduler:
         self.step()
 
     def lr_at(self, base_lr, epoch):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define lr_at(base_lr, epoch)")
 
     def step(self):
         self.last_epoch += 1

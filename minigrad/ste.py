@@ -73,10 +73,10 @@ class Surrogate:
     hard = "sign"
 
     def smooth(self, x):
-        raise NotImplementedError(f"{type(self).__name__} does not define smooth(x)")
+        raise NotImplementedError(f"{type(self).__name__}: a Surrogate must define smooth(x)")
 
     def derivative(self, x):
-        raise NotImplementedError(f"{type(self).__name__} does not define derivative(x)")
+        raise NotImplementedError(f"{type(self).__name__}: a Surrogate must define derivative(x)")
 
     def kinks(self):
         """The points where `derivative` is discontinuous (finite-difference checks keep away from them)."""

@@ -238,7 +238,7 @@ class Module:
 
     # ---- running --------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
-        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in the subclass")
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); a Module must define forward(self, ...)")
 
     def __call__(self, *args, **kwargs):
         if not (_global_forward_pre_hooks or _global_forward_hooks or self._forward_pre_hooks or self._forward_hooks):
