@@ -24,9 +24,11 @@ CONV = dict(n=32, c_in=16, c_out=32, hw=32, k=3, pad=1)
 
 # ---- BNN: hand-written NumPy -------------------------------------------------------------------------
 def _sign(a):
-    """+1 where a >= 0, else -1 (float32)."""
-    out = np.ones_like(a)
-    out[a < 0] = -1
+    """+1 where a >= 0, else -1, in a's dtype: 2 [a >= 0] - 1 (a boolean-mask assignment or np.where with
+    scalars computes the same an order of magnitude slower)."""
+    out = (a >= 0).astype(a.dtype)
+    out *= 2
+    out -= 1
     return out
 
 
@@ -178,7 +180,9 @@ def torch_bnn(weights):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return torch.where(x >= 0, 1.0, -1.0)
+            # +1 where x >= 0 (sign(0) = +1, -0.0 too), -1 elsewhere: 1 - 2 max(sign(-x), 0).
+            # torch.where(x >= 0, 1.0, -1.0) gives the same values, ~10x slower on this CPU build.
+            return torch.sign(-x).clamp_(min=0).mul_(-2).add_(1)
 
         @staticmethod
         def backward(ctx, g):
