@@ -179,40 +179,7 @@ class Tensor:
         self.register_hook(keep)
         return self
 
-    # ---- in-place updates (no graph): optimizers and initialisers use these -------------
-    def _assign(self, value):
-        from .autograd import is_grad_enabled
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError("an in-place operation on a tensor that requires grad would corrupt its gradient; "
-                               "do it inside `with mg.no_grad():` (as an optimizer does) or use an out-of-place op")
-        np.copyto(self.data, value.data if isinstance(value, Tensor) else value, casting="same_kind")
-        self._version[0] += 1
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._assign(self + (other if alpha == 1 else other * alpha))
-
-    def sub_(self, other, alpha=1):
-        return self._assign(self - (other if alpha == 1 else other * alpha))
-
-    def mul_(self, other):
-        return self._assign(self * other)
-
-    def div_(self, other):
-        return self._assign(self / other)
-
-    def clamp_(self, min=None, max=None):
-        return self._assign(self.clip(min, max))
-
-    def copy_(self, src):
-        return self._assign(src)
-
-    def fill_(self, value):
-        return self._assign(np.full(self.shape, value, dtype=self.dtype))
-
-    def zero_(self):
-        return self.fill_(0)
-
+    # ---- in-place updates: add_, sub_, mul_, div_, copy_, fill_, zero_, clamp_ (installed by ops) ------
     def __setitem__(self, index, value):
         from .autograd import is_grad_enabled
         if self.requires_grad and is_grad_enabled():
@@ -223,7 +190,7 @@ class Tensor:
         self.data[index] = value.data if isinstance(value, Tensor) else value
         self._version[0] += 1
 
-    def _inplace_or_rebind(self, op, other):
+    def _inplace_or_rebind(self, inplace, op, other):
         """`x += y`: in place when no graph is recorded; otherwise out of place (Python rebinds x)."""
         from .autograd import is_grad_enabled
         if self.requires_grad and is_grad_enabled():
@@ -231,19 +198,19 @@ class Tensor:
                 raise RuntimeError("a leaf tensor that requires grad cannot be updated in place "
                                    "(x += ...); do it inside `with mg.no_grad():`")
             return op(self, other)
-        return self._assign(op(self, other))
+        return inplace(self, other)
 
     def __iadd__(self, other):
-        return self._inplace_or_rebind(type(self).__add__, other)
+        return self._inplace_or_rebind(type(self).add_, type(self).__add__, other)
 
     def __isub__(self, other):
-        return self._inplace_or_rebind(type(self).__sub__, other)
+        return self._inplace_or_rebind(type(self).sub_, type(self).__sub__, other)
 
     def __imul__(self, other):
-        return self._inplace_or_rebind(type(self).__mul__, other)
+        return self._inplace_or_rebind(type(self).mul_, type(self).__mul__, other)
 
     def __itruediv__(self, other):
-        return self._inplace_or_rebind(type(self).__truediv__, other)
+        return self._inplace_or_rebind(type(self).div_, type(self).__truediv__, other)
 
     # ---- conversions --------------------------------------------------------------------------
     def float(self):

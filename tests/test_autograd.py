@@ -314,7 +314,7 @@ def test_an_op_without_backward_says_it_has_no_gradient():
 # ---- the pluggable backward rule -------------------------------------------------------------------
 def guided_relu(ctx, g):
     """Guided backprop (Springenberg et al., 2015): relu's rule, and only positive gradients pass."""
-    return mg.relu(g) * mg.Tensor(ctx.mask.astype(g.dtype))
+    return mg.relu(g) * (ctx.output > 0)
 
 
 def test_guided_relu_scope_binds_the_rule_on_the_node_and_restores_it():

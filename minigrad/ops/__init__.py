@@ -1,6 +1,6 @@
 """Differentiable ops, one family a file, and the Tensor methods and operators built on them."""
 from ..tensor import Tensor
-from . import elementwise, linalg, reduce, shape
+from . import elementwise, inplace, linalg, reduce, shape
 from .elementwise import (abs, add, astype, clip, cos, div, erf, exp, gelu, leaky_relu, log, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sin, sqrt, sub, tanh, where)
 from .linalg import matmul
@@ -40,6 +40,8 @@ _METHODS = {
     "reshape": reshape, "view": reshape, "permute": permute, "transpose": transpose, "expand": expand,
     "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten, "pad": pad,
     "split": split,
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "copy_": inplace.copy_,
+    "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -255,14 +255,15 @@ class Sigmoid(Function):
 
 class Relu(Function):
     """max(a, 0).   da = g where a > 0, else 0."""
+    saves_output = True
+
     @staticmethod
     def forward(ctx, a):
-        ctx.mask = a.data > 0
         return np.maximum(a.data, 0)
 
     @staticmethod
     def backward(ctx, g):
-        return g * const(ctx.mask, g.dtype)
+        return g * (ctx.output > 0)
 
     cost = per_element(1)
 
@@ -387,7 +388,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * const(ctx.inside, g.dtype)
+        return g * const(ctx.inside, bool)
 
     cost = per_element(2)
 
