@@ -318,6 +318,13 @@ def _as_tensor_list(x):
     return [x] if isinstance(x, Tensor) else list(x)
 
 
+def _seed_list(grads, n):
+    """The upstream gradients as a list of n entries (None: d(output)/d(output) = 1 for a scalar)."""
+    if grads is None:
+        return [None] * n
+    return _as_tensor_list(grads) if isinstance(grads, (Tensor, list, tuple)) else [grads]
+
+
 def _seed(output, grad):
     if grad is None:
         if output.data.size != 1:
@@ -449,7 +456,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
 def backward(tensors, grads=None, retain_graph=None, create_graph=False):
     """Accumulate gradients of `tensors` into the leaves' `.grad` (as torch.autograd.backward)."""
     tensors = _as_tensor_list(tensors)
-    grads = [None] * len(tensors) if grads is None else _as_tensor_list(grads) if isinstance(grads, (Tensor, list, tuple)) else [grads]
+    grads = _seed_list(grads, len(tensors))
     for t in tensors:
         if not t.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; did you mean to "
@@ -460,12 +467,8 @@ def backward(tensors, grads=None, retain_graph=None, create_graph=False):
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
     """d(outputs)/d(inputs), returned as a tuple (as torch.autograd.grad); no `.grad` is modified."""
-    outputs, single = _as_tensor_list(outputs), isinstance(inputs, Tensor)
-    inputs = _as_tensor_list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    else:
-        grad_outputs = _as_tensor_list(grad_outputs) if isinstance(grad_outputs, (Tensor, list, tuple)) else [grad_outputs]
+    outputs, inputs = _as_tensor_list(outputs), _as_tensor_list(inputs)
+    grad_outputs = _seed_list(grad_outputs, len(outputs))
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError(f"grad: an input of shape {t.shape} does not require grad")

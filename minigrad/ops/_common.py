@@ -10,11 +10,6 @@ def meta(t):
     return t.data.shape, t.data.dtype
 
 
-class Meta:
-    """Kept for compatibility: `Meta.of(t)` is `meta(t)`."""
-    of = staticmethod(meta)
-
-
 def lift(x, like=None):
     """A Tensor for x. A Python number takes the dtype of `like`, so a float32 graph stays float32."""
     if isinstance(x, Tensor):
