@@ -212,15 +212,16 @@ class Function:
     @classmethod
     def apply(cls, *args, rule=None, **kwargs):
         """Run the op: forward on the data, then (when a gradient is wanted) bind the rule and record."""
-        record = False
+        needs = None  # which inputs want a gradient; None: record no graph
         if _grad_enabled.get():
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    record = True
+                    needs = tuple(isinstance(b, Tensor) and b._requires_grad for b in args)
                     break
         start = time.perf_counter() if _observers else 0.0
-        if record:
+        if needs is not None:
             ctx = Node(cls)
+            ctx.needs_input_grad = needs
             token = _grad_enabled.set(False)  # ops used inside forward are not recorded
             try:
                 out = cls.forward(ctx, *args, **kwargs)
@@ -232,16 +233,8 @@ class Function:
         if type(out) is not np.ndarray:
             out = out.data if isinstance(out, Tensor) else np.asarray(out)
         result = Tensor._wrap(out)
-        if record and out.dtype.kind in "fc":
-            needs, parents = [], []
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    needs.append(True)
-                    parents.append(a.grad_fn or a)
-                else:
-                    needs.append(False)
-                    parents.append(None)
-            ctx.needs_input_grad, ctx.parents = tuple(needs), parents
+        if needs is not None and out.dtype.kind in "fc":
+            ctx.parents = [(a.grad_fn or a) if need else None for a, need in zip(args, needs)]
             ctx.shape, ctx.dtype = out.shape, out.dtype
             if rule is None:
                 overrides = _rule_overrides.get()

@@ -283,6 +283,22 @@ def test_user_function_forward_backward_and_needs_input_grad():
     assert gradgradcheck(lambda a, b, c: MulAdd.apply(a, b, c, scale=2.0), [a, b, c])
 
 
+def test_needs_input_grad_is_known_in_forward_as_in_pytorch():
+    class Spy(mg.Function):
+        seen = None
+
+        @staticmethod
+        def forward(ctx, a, b):
+            Spy.seen = ctx.needs_input_grad
+            return a.data + b.data
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+    Spy.apply(mg.ones(2), mg.ones(2, requires_grad=True))
+    assert Spy.seen == (False, True)
+
+
 def test_user_function_without_grad_records_nothing():
     y = MulAdd.apply(mg.ones(2), mg.ones(2), mg.ones(2))
     assert not y.requires_grad and y.grad_fn is None
