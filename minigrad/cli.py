@@ -10,6 +10,7 @@ time. `--save` writes an atomic checkpoint after every epoch; `--resume` continu
 """
 import argparse
 import math
+import os
 import sys
 import time
 
@@ -319,6 +320,8 @@ def cmd_train(args, out):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.save:  # `--save runs/bnn.npz` makes runs/ first, so a long run cannot fail at its first checkpoint
+        os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
     dataset = load_dataset(args.dataset, args.data_dir, images=wants_images(args.model))
     manual_seed(args.seed)
     model = build_model(args.model, int(np.prod(dataset.X_train.shape[1:])))

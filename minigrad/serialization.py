@@ -99,6 +99,9 @@ def atomic_write(path, write):
     Readers see either the old file or the complete new one, never a half-written file."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first (os.makedirs) "
+                                f"or save to another path than {path}")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -39,6 +39,12 @@ def test_train_prints_epochs_and_writes_a_checkpoint(tmp_path):
     assert cli.accuracy(model, d.X_test, d.y_test) == pytest.approx(ckpt["history"]["test_acc"][-1])
 
 
+def test_save_creates_the_checkpoint_folder(tmp_path):
+    path = tmp_path / "runs" / "new" / "mlp.npz"
+    code, _ = run("train", "--epochs", "1", "--no-progress", "--save", str(path))
+    assert code == 0 and mg.load(path)["epoch"] == 1
+
+
 def test_resume_continues_bit_identically(tmp_path):
     straight = tmp_path / "straight.npz"
     assert run("train", "--epochs", "3", "--no-progress", "--seed", "4", "--save", str(straight))[0] == 0

@@ -291,3 +291,10 @@ def test_load_binary_refuses_other_files(tmp_path):
     mg.save({"a": 1}, tmp_path / "x.npz")
     with pytest.raises(ValueError, match="not written by export_binary"):
         serialization.load_binary(tmp_path / "x.npz")
+
+
+def test_saving_into_a_missing_folder_names_the_folder(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(FileNotFoundError, match="folder .*nope does not exist"):
+        mg.save({"w": mg.ones(2)}, missing / "x.npz")
+    assert not missing.exists()
