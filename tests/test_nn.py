@@ -419,6 +419,44 @@ def test_flatten_module_and_pad_convention():
         F.pad(mg.tensor(x), (1, 2, 3))
 
 
+@pytest.mark.parametrize("mode, numpy_mode", [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")])
+def test_pad_modes_match_numpy_pad_and_scatter_their_gradient(mode, numpy_mode):
+    x = RNG.standard_normal((2, 3, 4, 5))
+    y = F.pad(mg.tensor(x), (2, 1, 3, 0), mode=mode)
+    np.testing.assert_array_equal(y.numpy(), np.pad(x, ((0, 0), (0, 0), (3, 0), (2, 1)), mode=numpy_mode))
+    assert gradcheck(lambda t: F.pad(t, (2, 1, 3, 0), mode=mode), [mg.tensor(x[:1, :2], requires_grad=True)])
+
+
+def test_pad_mode_errors():
+    with pytest.raises(ValueError, match="mode must be"):
+        F.pad(mg.ones(3, 3), (1, 1), mode="mirror")
+    with pytest.raises(ValueError, match="reflect padding .* smaller than the size 3"):
+        F.pad(mg.ones(3, 3), (3, 0), mode="reflect")
+
+
+@pytest.mark.parametrize("mode, numpy_mode", [("reflect", "reflect"), ("replicate", "edge"), ("circular", "wrap")])
+def test_conv2d_padding_modes(mode, numpy_mode):
+    x = RNG.standard_normal((2, 3, 5, 6))
+    conv = nn.Conv2d(3, 4, 3, padding=(1, 2), padding_mode=mode, dtype=np.float64)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 2)), mode=numpy_mode)
+    expected = F.conv2d(mg.tensor(padded), conv.weight, conv.bias).numpy()
+    np.testing.assert_allclose(conv(mg.tensor(x)).numpy(), expected, atol=1e-12)
+    assert f"padding_mode='{mode}'" in repr(conv)
+    assert module_gradcheck(conv, mg.tensor(x[:1], requires_grad=True))
+    with pytest.raises(ValueError, match="padding_mode must be"):
+        nn.Conv2d(3, 4, 3, padding_mode="mirror")
+
+
+def test_conv2d_padding_modes_agree_with_torch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((2, 3, 5, 6))
+    for mode in ("reflect", "replicate", "circular"):
+        conv = nn.Conv2d(3, 4, 3, padding="same", padding_mode=mode, dtype=np.float64)
+        ref = torch.nn.Conv2d(3, 4, 3, padding="same", padding_mode=mode).double()
+        ref.weight.data, ref.bias.data = torch.tensor(conv.weight.numpy()), torch.tensor(conv.bias.numpy())
+        np.testing.assert_allclose(conv(mg.tensor(x)).numpy(), ref(torch.tensor(x)).detach().numpy(), atol=1e-12)
+
+
 # ---- losses -------------------------------------------------------------------------------------------------
 def _log_softmax(x):
     m = x.max(1, keepdims=True)
