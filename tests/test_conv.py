@@ -225,8 +225,42 @@ def test_pool_modules_and_errors():
                                rtol=1e-6)
     with pytest.raises(ValueError, match="at most half"):
         F.max_pool2d(x, 2, padding=2)
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        F.max_pool2d(x, 2, ceil_mode=True)
+    assert nn.MaxPool2d(2, ceil_mode=True)(mg.randn(1, 1, 5, 5)).shape == (1, 1, 3, 3)
+
+
+def ceil_pool_loop(x, k, s, p, kind, count_include_pad=True):
+    """PyTorch's ceil_mode pooling, cell by cell: the output size rounds up (but the last window must start
+    inside the input or its left padding); a window sees the input and its padding, never the overhang."""
+    n, c, h, w = x.shape
+    size = []
+    for length in (h, w):
+        o = -(-(length + 2 * p - k) // s) + 1
+        size.append(o - 1 if (o - 1) * s >= length + p else o)
+    out = np.zeros((n, c, *size))
+    for i in range(size[0]):
+        for j in range(size[1]):
+            r0, c0 = i * s - p, j * s - p                              # window start in input coordinates
+            r1, c1 = min(r0 + k, h + p), min(c0 + k, w + p)            # clipped to the padded input
+            cells = x[:, :, max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
+            if kind == "max":
+                out[:, :, i, j] = cells.max(axis=(2, 3))
+            else:
+                count = (r1 - r0) * (c1 - c0) if count_include_pad else cells.shape[2] * cells.shape[3]
+                out[:, :, i, j] = cells.sum(axis=(2, 3)) / count
+    return out
+
+
+@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 0), (3, 2, 1), (2, 3, 1)])
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_pooling_ceil_mode(k, s, p, count_include_pad):
+    x = RNG.standard_normal((2, 3, 7, 6))
+    y = F.max_pool2d(mg.tensor(x), k, s, p, ceil_mode=True)
+    np.testing.assert_allclose(y.numpy(), ceil_pool_loop(x, k, s, p, "max"))
+    y = F.avg_pool2d(mg.tensor(x), k, s, p, ceil_mode=True, count_include_pad=count_include_pad)
+    np.testing.assert_allclose(y.numpy(), ceil_pool_loop(x, k, s, p, "avg", count_include_pad), atol=1e-12)
+    assert gradcheck(lambda t: F.max_pool2d(t, k, s, p, ceil_mode=True), [mg.tensor(x, requires_grad=True)])
+    assert gradcheck(lambda t: F.avg_pool2d(t, k, s, p, ceil_mode=True, count_include_pad=count_include_pad),
+                     [mg.tensor(x, requires_grad=True)])
 
 
 def test_conv_and_pool_agree_with_torch():
@@ -248,6 +282,12 @@ def test_conv_and_pool_agree_with_torch():
     np.testing.assert_allclose(F.avg_pool2d(mg.tensor(x), 3, 2, 1, count_include_pad=False).numpy(),
                                torch.nn.functional.avg_pool2d(xt, 3, 2, 1, count_include_pad=False).numpy(),
                                rtol=1e-12)
+    for cip in (True, False):
+        np.testing.assert_allclose(F.avg_pool2d(mg.tensor(x), 2, 3, 1, ceil_mode=True, count_include_pad=cip).numpy(),
+                                   torch.nn.functional.avg_pool2d(xt, 2, 3, 1, ceil_mode=True,
+                                                                  count_include_pad=cip).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(F.max_pool2d(mg.tensor(x), 3, 2, 0, ceil_mode=True).numpy(),
+                               torch.nn.functional.max_pool2d(xt, 3, 2, 0, ceil_mode=True).numpy())
 
 
 def test_functional_unfold_fold_use_pytorchs_layout():
