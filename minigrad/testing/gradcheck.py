@@ -97,6 +97,18 @@ def _table(rows, header):
     return "\n".join(lines)
 
 
+def _upstream(outs, grad_outputs, rng, where, fn):
+    """The upstream gradients as float64 arrays: random normal (not ones, which hide rules that ignore
+    their upstream gradient), or the ones the caller gave."""
+    if grad_outputs is None:
+        return [rng.standard_normal(o.shape) for o in outs]
+    grad_outputs = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
+    vs = [np.array(np.asarray(v), dtype=np.float64) for v in grad_outputs]
+    if len(vs) != len(outs):
+        raise ValueError(f"{where}: {len(vs)} grad_outputs for {len(outs)} outputs of {_name(fn)}")
+    return vs
+
+
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, mode="auto", max_elements=2000,
               n_directions=4, rng=None, max_rows=10, raise_exception=True):
     """Check the gradient of `fn(*inputs)` against central finite differences; True if they agree.
@@ -116,13 +128,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
     xs, checked = _as_inputs(inputs, where)
     with no_grad():
         outs = _outputs(fn(*xs), where, fn)
-    if grad_outputs is None:
-        vs = [rng.standard_normal(o.shape) for o in outs]
-    else:
-        grad_outputs = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
-        vs = [np.array(np.asarray(v), dtype=np.float64) for v in grad_outputs]
-        if len(vs) != len(outs):
-            raise ValueError(f"{where}: {len(vs)} grad_outputs for {len(outs)} outputs of {_name(fn)}")
+    vs = _upstream(outs, grad_outputs, rng, where, fn)
         for i, (o, v) in enumerate(zip(outs, vs)):
             if v.shape != o.shape:
                 raise ValueError(f"{where}: grad_outputs[{i}] has shape {v.shape} but output {i} has shape {o.shape}")
@@ -190,11 +196,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=No
     xs, checked = _as_inputs(inputs, where)
     with no_grad():
         outs = _outputs(fn(*xs), where, fn)
-    if grad_outputs is None:
-        vs = [rng.standard_normal(o.shape) for o in outs]
-    else:
-        grad_outputs = [grad_outputs] if isinstance(grad_outputs, (Tensor, np.ndarray)) else list(grad_outputs)
-        vs = [np.array(np.asarray(v), dtype=np.float64) for v in grad_outputs]
+    vs = _upstream(outs, grad_outputs, rng, where, fn)
 
     def first_order(*args):
         with enable_grad():
