@@ -106,6 +106,9 @@ def _upstream(outs, grad_outputs, rng, where, fn):
     vs = [np.array(np.asarray(v), dtype=np.float64) for v in grad_outputs]
     if len(vs) != len(outs):
         raise ValueError(f"{where}: {len(vs)} grad_outputs for {len(outs)} outputs of {_name(fn)}")
+    for i, (o, v) in enumerate(zip(outs, vs)):
+        if v.shape != o.shape:
+            raise ValueError(f"{where}: grad_outputs[{i}] has shape {v.shape} but output {i} has shape {o.shape}")
     return vs
 
 
@@ -129,9 +132,6 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
     with no_grad():
         outs = _outputs(fn(*xs), where, fn)
     vs = _upstream(outs, grad_outputs, rng, where, fn)
-        for i, (o, v) in enumerate(zip(outs, vs)):
-            if v.shape != o.shape:
-                raise ValueError(f"{where}: grad_outputs[{i}] has shape {v.shape} but output {i} has shape {o.shape}")
     analytic, _ = _analytic(fn, xs, checked, vs, where)
     loss = _evaluator(fn, xs, checked, vs, where)
     base = [np.array(x.data) for x, c in zip(xs, checked) if c]
