@@ -20,6 +20,7 @@ from . import data, nn, optim, serialization
 from .autograd import no_grad
 from .nn import functional as F
 from .tensor import Tensor, manual_seed
+from .trace import human
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 MODELS = ("mlp", "bnn-mlp", "cnn", "binary-cnn")
@@ -220,25 +221,18 @@ def costs(model, example):
             "latency_s": t["measured_latency_s"], "throughput": t["throughput"]}
 
 
-def _human(n, unit=""):
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f} {prefix}{unit}".rstrip()
-    return f"{n:.0f} {unit}".rstrip()
-
-
 def comparison_table(columns):
     """Text table: one column per model, rows = accuracy and costs. columns: {name: {metric: value}}."""
     rows = [("test accuracy", lambda c: f"{100 * c['test_acc']:.2f}%"),
             ("training time", lambda c: f"{c['train_time']:.1f} s"),
             ("parameters", lambda c: f"{c['parameters']:,}"),
-            ("parameter size", lambda c: _human(c["size_bytes"], "B")),
-            ("  (as float32)", lambda c: _human(c["float32_bytes"], "B")),
-            ("FLOPs / sample", lambda c: _human(c["flops"])),
-            ("MACs / sample", lambda c: _human(c["macs"])),
-            ("BOPs / sample", lambda c: _human(c["bops"])),
-            ("OPs = BOPs/64 + FLOPs", lambda c: _human(c["bops"] / 64 + c["flops"])),
-            ("peak activation memory", lambda c: _human(c["peak_activation_bytes"], "B")),
+            ("parameter size", lambda c: human(c["size_bytes"], "B")),
+            ("  (as float32)", lambda c: human(c["float32_bytes"], "B")),
+            ("FLOPs / sample", lambda c: human(c["flops"])),
+            ("MACs / sample", lambda c: human(c["macs"])),
+            ("BOPs / sample", lambda c: human(c["bops"])),
+            ("OPs = BOPs/64 + FLOPs", lambda c: human(c["bops"] / 64 + c["flops"])),
+            ("peak activation memory", lambda c: human(c["peak_activation_bytes"], "B")),
             ("arithmetic intensity", lambda c: f"{c['intensity']:.1f} FLOP/B"),
             ("latency, roofline est. *", lambda c: f"{1e3 * c['est_latency_s']:.3f} ms"),
             ("latency, measured *", lambda c: f"{1e3 * c['latency_s']:.3f} ms"),
