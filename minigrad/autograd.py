@@ -144,8 +144,7 @@ class Node:
         self._saved = self._out = None
 
     def rule_name(self):
-        rule = self.rule
-        return getattr(rule, "__qualname__", None) or repr(rule)
+        return rule_name(self.rule)
 
     def has_custom_rule(self):
         return self.rule is not self.op.backward
@@ -159,6 +158,11 @@ class Node:
 
     def __repr__(self):
         return f"<{self.describe()}>"
+
+
+def rule_name(rule):
+    """'Matmul.backward' for a function, the repr ('Clipped(clip=1.0)') for a rule object."""
+    return getattr(rule, "__qualname__", None) or repr(rule)
 
 
 def _user_frame():
@@ -332,9 +336,10 @@ def _seed(output, grad):
     return Tensor._wrap(np.array(g, dtype=output.dtype))
 
 
-def _dependencies(roots):
-    """How many gradient edges point into each node reachable from roots (iterative, no recursion)."""
-    stack = [r.grad_fn for r in roots if r.grad_fn is not None]
+def dependencies(start):
+    """How many gradient edges point into each node reachable from the nodes `start` (iterative, so a
+    graph of any depth works)."""
+    stack = list(start)
     deps = dict.fromkeys(stack, 0)
     while stack:
         for parent in stack.pop().parents:
@@ -373,7 +378,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
     Without `capture` gradients accumulate into the leaves' `.grad`; with `capture` (a dict whose keys
     are leaf tensors or nodes) they are returned in it instead and no `.grad` is touched.
     """
-    deps = _dependencies(roots)
+    deps = dependencies(r.grad_fn for r in roots if r.grad_fn is not None)
     pending, leaf_grads, ready = {}, {}, []
     for root, g in zip(roots, grads):
         target = root.grad_fn or root

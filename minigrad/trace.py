@@ -77,7 +77,7 @@ class OpRecord:
         rule = self._rule
         if rule is None or isinstance(rule, str):
             return rule
-        return getattr(rule, "__qualname__", None) or repr(rule)
+        return autograd.rule_name(rule)
 
     @property
     def bytes(self):

@@ -17,7 +17,7 @@ tensor the edge carries (dL/d that tensor, summed over all its uses).
 A gradient produced by a rule other than the op's own backward (a straight-through surrogate, or a
 `mg.backward_rules` override) is drawn dashed and red, and labelled with the rule's name.
 """
-from .autograd import Node
+from .autograd import Node, dependencies
 from .tensor import Tensor
 from .trace import Table, human, probes
 
@@ -33,14 +33,7 @@ def graph_nodes(root):
     start = root.grad_fn if isinstance(root, Tensor) else root
     if start is None:
         return []
-    deps, stack = {start: 0}, [start]
-    while stack:  # count the gradient edges into each node
-        for p in stack.pop().parents:
-            if isinstance(p, Node):
-                if p not in deps:
-                    deps[p] = 0
-                    stack.append(p)
-                deps[p] += 1
+    deps = dependencies([start])  # the gradient edges into each node, counted as the engine counts them
     order, ready = [], [start]
     while ready:
         node = ready.pop()
