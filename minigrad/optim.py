@@ -7,6 +7,7 @@ each updated parameter's constraint is applied (how a binary layer keeps its lat
 position are saved with `state_dict()` and restored with `load_state_dict()`.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -27,11 +28,38 @@ def _apply_constraint(p):
         p.copy_(p.constraint(p))
 
 
+_WORDS = {"lr": "learning rate", "eps": "epsilon value"}  # PyTorch's words; other names: "<name> value"
+
+
+def _check_number(obj, name, value, low=0.0, high=math.inf, high_open=False, integer=False, what=None):
+    """`value` as a float (an int when integer=True) if it is a finite real number in [low, high]
+    ([low, high) when high_open); else the error of optimizer or scheduler `obj`, in PyTorch's words
+    ('Invalid learning rate: -1') followed by the rule it breaks."""
+    owner = type(obj).__name__
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {type(value).__name__} {value!r}"
+                        + (" (pass a Python number, e.g. t.item())" if hasattr(value, "item") else ""))
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int beyond float's range
+        finite = False
+    inside = low <= value and (value < high if high_open else value <= high)
+    if finite and inside and (not integer or value == int(value)):
+        return int(value) if integer else float(value)
+    kind = "an integer" if integer else "a finite number"
+    if high == math.inf:
+        rule = f"{kind} >= {low:g}" if low > -math.inf else kind
+    else:
+        rule = f"{kind} in [{low:g}, {high:g}{')' if high_open else ']'}"
+    raise ValueError(f"{owner}: Invalid {what or _WORDS.get(name, name + ' value')}: {value}; {name} must be {rule}")
+
+
 class Optimizer:
     """Base class: holds `param_groups` (dicts of 'params' and hyperparameters) and per-parameter `state`.
 
     `params` is an iterable of tensors, or of dicts `{'params': [...], 'lr': ...}` for groups with
-    their own hyperparameters. Subclasses define `update(p, grad, state, group)`.
+    their own hyperparameters. Subclasses define `update(p, grad, state, group)` and refuse bad
+    hyperparameters in `check_group(group)`, which every group passes (given, added or loaded).
     """
 
     def __init__(self, params, defaults):
@@ -70,6 +98,7 @@ class Optimizer:
         for key, value in group.items():
             if isinstance(value, (float, np.floating)):
                 group[key] = float(value)  # Python floats keep float32 parameters float32
+        self.check_group(group)
         if "lr" in group:
             group.setdefault("initial_lr", group["lr"])
         self.param_groups.append(group)
@@ -105,6 +134,10 @@ class Optimizer:
     def update(self, p, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} must define update(p, grad, state, group)")
 
+    def check_group(self, group):
+        """Raise ValueError if a group's hyperparameters are out of range, else make them Python numbers
+        (subclasses say which)."""
+
     # ---- saving -------------------------------------------------------------------------------
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -120,7 +153,9 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore what state_dict() returned, for an optimizer built over the same parameters."""
+        """Restore what state_dict() returned, for an optimizer built over the same parameters.
+
+        Everything is checked before anything is written: a refused state leaves the optimizer as it was."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)):
@@ -128,9 +163,14 @@ class Optimizer:
                              f"{[len(g['params']) for g in groups]}, this optimizer "
                              f"{[len(g['params']) for g in self.param_groups]}; build it over the same parameters")
         params = self._params()
-        self.state = {}
+        state = {}
         for key, saved in state_dict["state"].items():
-            p = params[int(key)]
+            index = int(key) if str(key).isdigit() else -1
+            if not 0 <= index < len(params):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: the saved state names parameter {key!r}, "
+                                 f"this optimizer has parameters 0..{len(params) - 1}; build it over the same "
+                                 "parameters")
+            p = params[index]
             entry = {}
             for name, value in saved.items():
                 if isinstance(value, Tensor):
@@ -143,11 +183,14 @@ class Optimizer:
                 elif isinstance(value, np.ndarray):
                     value = value.item()
                 entry[name] = value
-            self.state[p] = entry
-        for own, saved in zip(self.param_groups, groups):
-            for k, v in saved.items():
-                if k != "params":
-                    own[k] = v.item() if isinstance(v, np.ndarray) else v
+            state[p] = entry
+        loaded = [{**own, **{k: v.item() if isinstance(v, np.ndarray) else v
+                             for k, v in saved.items() if k != "params"}} for own, saved in zip(self.param_groups, groups)]
+        for group in loaded:
+            self.check_group(group)
+        self.state = state
+        for own, group in zip(self.param_groups, loaded):
+            own.update(group)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -155,11 +198,6 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k not in ("params", "initial_lr")]
         return "\n".join(lines + [")"])
-
-
-def _check(name, value, low=0.0, high=None, what="must be >= 0"):
-    if value < low or (high is not None and value >= high):
-        raise ValueError(f"invalid {name}: {value} ({what})")
 
 
 class SGD(Optimizer):
@@ -172,13 +210,16 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        _check("lr", lr)
-        _check("momentum", momentum)
-        _check("weight_decay", weight_decay)
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
+
+    def check_group(self, group):
+        for name in ("lr", "momentum", "weight_decay"):
+            group[name] = _check_number(self, name, group[name])
+        group["dampening"] = _check_number(self, "dampening", group["dampening"], low=-math.inf)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening; pass momentum > 0 "
+                             "and dampening=0, or nesterov=False")
 
     def update(self, p, g, state, group):
         if group["weight_decay"]:
@@ -203,13 +244,17 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        _check("lr", lr)
-        _check("eps", eps)
-        _check("weight_decay", weight_decay)
-        for b in betas:
-            _check("beta", b, 0.0, 1.0, "must be in [0, 1)")
-        super().__init__(params, dict(lr=lr, betas=tuple(float(b) for b in betas), eps=eps,
-                                      weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def check_group(self, group):
+        for name in ("lr", "eps", "weight_decay"):
+            group[name] = _check_number(self, name, group[name])
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}; "
+                             "e.g. betas=(0.9, 0.999)")
+        group["betas"] = tuple(_check_number(self, f"betas[{i}]", b, high=1.0, high_open=True,
+                                             what=f"beta parameter at index {i}") for i, b in enumerate(betas))
 
     def update(self, p, g, state, group):
         (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
@@ -249,9 +294,11 @@ class Bop(Optimizer):
     """
 
     def __init__(self, params, gamma=1e-4, threshold=1e-8):
-        _check("gamma", gamma, 0.0, 1.0 + 1e-12, "must be in [0, 1]")
-        _check("threshold", threshold)
         super().__init__(params, dict(gamma=gamma, threshold=threshold))
+
+    def check_group(self, group):
+        group["gamma"] = _check_number(self, "gamma", group["gamma"], high=1.0)
+        group["threshold"] = _check_number(self, "threshold", group["threshold"])
 
     def update(self, p, g, state, group):
         if not state:
@@ -278,15 +325,35 @@ class LRScheduler:
         self.optimizer = optimizer
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self.check()
         self.step()
 
     def lr_at(self, base_lr, epoch):
         raise NotImplementedError(f"{type(self).__name__} must define lr_at(base_lr, epoch)")
 
+    def check(self):
+        """Raise ValueError if a setting is out of range, else make it a Python number (subclasses check theirs)."""
+        if len(self.base_lrs) != len(self.optimizer.param_groups):
+            raise ValueError(f"{type(self).__name__}: {len(self.base_lrs)} initial learning rates for "
+                             f"{len(self.optimizer.param_groups)} parameter groups; build it over the same optimizer")
+        self.base_lrs = [_check_number(self, "lr", lr) for lr in self.base_lrs]
+        self.last_epoch = _check_number(self, "last_epoch", self.last_epoch, low=-1, integer=True)
+
     def step(self):
-        self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = float(self.lr_at(base, self.last_epoch))
+        self._set_lrs(self.last_epoch + 1)
+
+    def _set_lrs(self, epoch):
+        """Move to `epoch` and set every group's lr; an lr that is not finite is refused before any is set."""
+        lrs = []
+        for base in self.base_lrs:
+            try:
+                lr = float(self.lr_at(base, epoch))
+            except OverflowError:
+                lr = math.inf
+            lrs.append(_check_number(self, "lr", lr, what=f"learning rate at epoch {epoch}"))
+        self.last_epoch = epoch
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
 
     def get_last_lr(self):
         return [g["lr"] for g in self.optimizer.param_groups]
@@ -295,20 +362,28 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        for k, v in state_dict.items():
-            self.__dict__[k] = list(v) if k == "base_lrs" else v
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = float(self.lr_at(base, self.last_epoch))
+        """Restore what state_dict() returned; a refused state leaves the scheduler as it was."""
+        before = dict(self.__dict__)
+        self.__dict__.update({k: list(v) if k == "base_lrs" else v for k, v in state_dict.items() if k != "optimizer"})
+        try:
+            self.check()
+            self._set_lrs(self.last_epoch)
+        except (TypeError, ValueError):
+            self.__dict__ = before
+            raise
 
 
 class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if int(step_size) < 1:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
+
+    def check(self):
+        super().check()
+        self.step_size = _check_number(self, "step_size", self.step_size, low=1, integer=True)
+        self.gamma = _check_number(self, "gamma", self.gamma)
 
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
@@ -318,8 +393,12 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = float(gamma)
+        self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    def check(self):
+        super().check()
+        self.gamma = _check_number(self, "gamma", self.gamma)
 
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** epoch
@@ -330,10 +409,13 @@ class CosineAnnealingLR(LRScheduler):
     lr = eta_min + (initial_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max}")
-        self.T_max, self.eta_min = T_max, float(eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
+
+    def check(self):
+        super().check()
+        self.T_max = _check_number(self, "T_max", self.T_max, low=1, integer=True)
+        self.eta_min = _check_number(self, "eta_min", self.eta_min, what="minimum learning rate")
 
     def lr_at(self, base_lr, epoch):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

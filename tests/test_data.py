@@ -3,11 +3,13 @@ files (plain, gz, truncated, corrupted), the mocked download, and the DataLoader
 import gzip
 import hashlib
 import os
+import re
 import struct
 import types
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad import data
@@ -255,3 +257,35 @@ def test_dataloader_errors():
         data.DataLoader(np.zeros((3, 2)), np.zeros(2), 2)
     with pytest.raises(ValueError, match="batch_size"):
         data.DataLoader(np.zeros((3, 2)), np.zeros(3), 0)
+
+
+BAD_BATCH_SIZES = [0, -1, -(2 ** 70), 2.5, 2.0, float("nan"), "32", None, True, np.float64(4), np.int64(0)]
+
+
+@pytest.mark.parametrize("batch_size", BAD_BATCH_SIZES, ids=repr)
+def test_dataloader_refuses_a_batch_size_that_is_not_a_positive_integer(batch_size):
+    with pytest.raises(ValueError) as info:
+        data.DataLoader(np.zeros((3, 2)), np.zeros(3), batch_size)
+    # PyTorch's words, the value at fault, and the fix
+    assert str(info.value) == (f"DataLoader: batch_size should be a positive integer value, but got "
+                               f"batch_size={batch_size!r}; pass an int >= 1, e.g. batch_size=32")
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, 2.5, 2.0, True])  # (PyTorch reads None as "no batching")
+def test_pytorch_refuses_the_same_batch_sizes_in_the_same_words(batch_size):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=re.escape(f"batch_size should be a positive integer value, but got "
+                                                   f"batch_size={batch_size}")):
+        torch.utils.data.DataLoader(torch.zeros(3, 2), batch_size=batch_size)
+
+
+@given(batch_size=st.integers(-(2 ** 64), 40))
+def test_any_integer_batch_size_below_one_is_refused_and_any_other_batches(batch_size):
+    X, y = np.arange(26).reshape(13, 2), np.arange(13)
+    if batch_size < 1:
+        with pytest.raises(ValueError, match="batch_size should be a positive integer value"):
+            data.DataLoader(X, y, batch_size)
+        return
+    for size in (batch_size, np.int64(batch_size)):  # NumPy integers are integers too
+        sizes = [len(b) for _, b in data.DataLoader(X, y, size)]
+        assert sum(sizes) == 13 and all(s == batch_size for s in sizes[:-1]) and 0 < sizes[-1] <= batch_size

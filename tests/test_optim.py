@@ -1,9 +1,11 @@
 """Optimizers, schedulers and clip_grad_norm_: each update checked against its formula written in NumPy,
 then (when torch is importable) against PyTorch as an extra check."""
 import math
+import re
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 import minigrad as mg
 from minigrad import autograd, optim
@@ -188,7 +190,7 @@ def test_bad_arguments_are_clear_errors():
         optim.SGD([], lr=0.1)
     with pytest.raises(TypeError, match="iterable of tensors"):
         optim.SGD(make(), lr=0.1)
-    with pytest.raises(ValueError, match="invalid lr"):
+    with pytest.raises(ValueError, match="Invalid learning rate: -1"):
         optim.Adam([make()], lr=-1)
     with pytest.raises(ValueError, match="nesterov"):
         optim.SGD([make()], lr=0.1, nesterov=True)
@@ -197,6 +199,185 @@ def test_bad_arguments_are_clear_errors():
     p = make()
     with pytest.raises(ValueError, match="more than one group"):
         optim.SGD([p, p], lr=0.1)
+
+
+# ---- hyperparameters are checked ---------------------------------------------------------------------
+# (optimizer, arguments, PyTorch 2.13's message for them; test_pytorch_gives_these_messages pins them)
+REFUSED_BY_PYTORCH = [
+    ("SGD", dict(lr=-1), "Invalid learning rate: -1"),
+    ("SGD", dict(lr=0.1, momentum=-0.5), "Invalid momentum value: -0.5"),
+    ("SGD", dict(lr=0.1, weight_decay=-0.1), "Invalid weight_decay value: -0.1"),
+    ("SGD", dict(lr=0.1, nesterov=True), "Nesterov momentum requires a momentum and zero dampening"),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+     "Nesterov momentum requires a momentum and zero dampening"),
+    ("Adam", dict(lr=float("nan")), "Invalid learning rate: nan"),
+    ("Adam", dict(lr=-math.inf), "Invalid learning rate: -inf"),
+    ("Adam", dict(eps=-1e-08), "Invalid epsilon value: -1e-08"),
+    ("Adam", dict(eps=float("nan")), "Invalid epsilon value: nan"),
+    ("Adam", dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+    ("Adam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1: -0.1"),
+    ("Adam", dict(betas=(0.9, float("nan"))), "Invalid beta parameter at index 1: nan"),
+    ("AdamW", dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
+    ("AdamW", dict(weight_decay=float("nan")), "Invalid weight_decay value: nan"),
+]
+# refused here although PyTorch 2.13 takes them (the issue asks: no nan/inf hyperparameters)
+REFUSED_HERE_ONLY = [
+    ("SGD", dict(lr=float("nan")), "Invalid learning rate: nan; lr must be a finite number >= 0"),
+    ("SGD", dict(lr=math.inf), "Invalid learning rate: inf; lr must be a finite number >= 0"),
+    ("SGD", dict(lr=0.1, momentum=math.inf), "Invalid momentum value: inf"),
+    ("SGD", dict(lr=0.1, weight_decay=float("nan")), "Invalid weight_decay value: nan"),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=float("nan")), "Invalid dampening value: nan"),
+    ("Adam", dict(eps=math.inf), "Invalid epsilon value: inf"),
+    ("AdamW", dict(lr=math.inf), "Invalid learning rate: inf"),
+    ("Adam", dict(betas=(0.9,)), "betas must be a pair"),
+]
+
+
+@pytest.mark.parametrize("name,kw,message", REFUSED_BY_PYTORCH + REFUSED_HERE_ONLY)
+def test_bad_hyperparameters_are_refused_in_pytorchs_words(name, kw, message):
+    with pytest.raises(ValueError) as info:
+        getattr(optim, name)([make()], **kw)
+    text = str(info.value)
+    assert message in text and text.startswith(f"{name}: ")  # PyTorch's content, and who refused
+
+
+@pytest.mark.parametrize("name,kw,message", REFUSED_BY_PYTORCH)
+def test_pytorch_gives_these_messages(name, kw, message):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kw)
+
+
+ACCEPTED_BY_BOTH = [("SGD", dict(lr=0)), ("SGD", dict(lr=0.1, momentum=1.0)), ("SGD", dict(lr=0.1, momentum=1.5)),
+                    ("SGD", dict(lr=0.1, momentum=0.9, dampening=-0.5)), ("SGD", dict(lr=True)),
+                    ("Adam", dict(lr=0.0, betas=(0.0, 0.0), eps=0.0, weight_decay=0.0)),
+                    ("Adam", dict(betas=(0.999999, 0.5))), ("AdamW", dict(lr=1e300, weight_decay=1e6))]
+
+
+@pytest.mark.parametrize("name,kw", ACCEPTED_BY_BOTH)
+def test_what_pytorch_accepts_is_accepted(name, kw):
+    p = make()
+    opt = getattr(optim, name)([p], **kw)
+    assert all(opt.param_groups[0][k] == (tuple(v) if k == "betas" else v) for k, v in kw.items())
+
+
+def test_non_numbers_are_type_errors_naming_the_argument():
+    with pytest.raises(TypeError, match="SGD: lr must be a real number, got str 'a'"):
+        optim.SGD([make()], lr="a")
+    with pytest.raises(TypeError, match=r"Adam: lr must be a real number, got Tensor .*t\.item\(\)"):
+        optim.Adam([make()], lr=mg.tensor(0.1))
+    with pytest.raises(TypeError, match="weight_decay must be a real number, got NoneType"):
+        optim.AdamW([make()], weight_decay=None)
+
+
+def _ok(low, high, high_open):
+    return lambda x: math.isfinite(x) and low <= x and (x < high if high_open else x <= high)
+
+
+NONNEG = _ok(0, math.inf, False)
+RULES = [  # (optimizer, how to pass x, PyTorch's word for it, rule)
+    ("SGD", lambda x: dict(lr=x), "learning rate", NONNEG),
+    ("SGD", lambda x: dict(lr=0.1, momentum=x), "momentum value", NONNEG),
+    ("SGD", lambda x: dict(lr=0.1, weight_decay=x), "weight_decay value", NONNEG),
+    ("SGD", lambda x: dict(lr=0.1, momentum=0.5, dampening=x), "dampening value", _ok(-math.inf, math.inf, False)),
+    ("Adam", lambda x: dict(lr=x), "learning rate", NONNEG),
+    ("Adam", lambda x: dict(eps=x), "epsilon value", NONNEG),
+    ("Adam", lambda x: dict(weight_decay=x), "weight_decay value", NONNEG),
+    ("Adam", lambda x: dict(betas=(x, 0.999)), "beta parameter at index 0", _ok(0, 1, True)),
+    ("AdamW", lambda x: dict(betas=(0.9, x)), "beta parameter at index 1", _ok(0, 1, True)),
+    ("AdamW", lambda x: dict(lr=x), "learning rate", NONNEG),
+    ("Bop", lambda x: dict(gamma=x), "gamma value", _ok(0, 1, False)),
+    ("Bop", lambda x: dict(threshold=x), "threshold value", NONNEG),
+]
+
+
+@given(rule=st.sampled_from(RULES), x=st.floats() | st.integers(-10, 10) | st.sampled_from([0.0, -0.0, 1.0]))
+def test_any_out_of_range_hyperparameter_is_refused_and_any_other_accepted(rule, x):
+    name, kwargs, word, ok = rule
+    build = lambda: getattr(optim, name)([make()], **kwargs(x))  # noqa: E731
+    if ok(x):
+        build()
+    else:
+        with pytest.raises(ValueError, match=f"^{name}: Invalid {word}: {re.escape(str(x))};"):
+            build()
+
+
+@given(lr=st.floats().filter(lambda x: not (math.isfinite(x) and x >= 0)))
+def test_a_bad_lr_is_refused_in_every_group_and_changes_nothing(lr):
+    p, q = make(), make()
+    opt = optim.SGD([p], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.SGD([{"params": [p]}, {"params": [q], "lr": lr}], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        opt.add_param_group({"params": [q], "lr": lr})
+    assert len(opt.param_groups) == 1 and opt.param_groups[0]["params"] == [p]
+
+
+def test_a_bad_saved_state_is_refused_and_changes_nothing():
+    _, opt = run(optim.Adam, GS[:2], P0, lr=0.01)
+    before = opt.state_dict()
+    for bad in ({"lr": float("nan")}, {"betas": (0.9, 1.0)}, {"eps": -1.0}):
+        sd = opt.state_dict()
+        sd["param_groups"][0].update(bad)
+        sd["state"][0]["exp_avg"] = np.full((3, 4), 7.0)  # would be written first if the load were not checked
+        with pytest.raises(ValueError, match="Adam: Invalid"):
+            opt.load_state_dict(sd)
+        after = opt.state_dict()
+        assert after["param_groups"] == before["param_groups"]
+        np.testing.assert_array_equal(after["state"][0]["exp_avg"], before["state"][0]["exp_avg"])
+    sd = opt.state_dict()
+    sd["state"] = {5: sd["state"][0]}
+    with pytest.raises(ValueError, match="names parameter 5, this optimizer has parameters 0..0"):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("build,message", [
+    (lambda o: optim.StepLR(o, 0), "StepLR: Invalid step_size value: 0; step_size must be an integer >= 1"),
+    (lambda o: optim.StepLR(o, 1.5), "StepLR: Invalid step_size value: 1.5"),
+    (lambda o: optim.StepLR(o, 2, gamma=float("nan")), "StepLR: Invalid gamma value: nan"),
+    (lambda o: optim.ExponentialLR(o, -0.5), "ExponentialLR: Invalid gamma value: -0.5; gamma must be a finite "
+                                             "number >= 0"),
+    (lambda o: optim.ExponentialLR(o, math.inf), "ExponentialLR: Invalid gamma value: inf"),
+    (lambda o: optim.CosineAnnealingLR(o, 0), "CosineAnnealingLR: Invalid T_max value: 0"),
+    (lambda o: optim.CosineAnnealingLR(o, 10, eta_min=-1e-3), "Invalid minimum learning rate: -0.001; eta_min"),
+    (lambda o: optim.CosineAnnealingLR(o, 10, eta_min=float("nan")), "Invalid minimum learning rate: nan"),
+    (lambda o: optim.ExponentialLR(o, 0.5, last_epoch=-2), "Invalid last_epoch value: -2"),
+])
+def test_schedulers_refuse_bad_settings(build, message):
+    opt = optim.SGD([make()], lr=0.1)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build(opt)
+    assert opt.param_groups[0]["lr"] == 0.1  # a refused scheduler never touched the learning rate
+
+
+@given(gamma=st.floats())
+def test_any_bad_gamma_is_refused_and_no_schedule_sets_a_non_finite_lr(gamma):
+    opt = optim.SGD([make()], lr=0.1)
+    if not (math.isfinite(gamma) and gamma >= 0):
+        with pytest.raises(ValueError, match="ExponentialLR: Invalid gamma value"):
+            optim.ExponentialLR(opt, gamma)
+        return
+    sched = optim.ExponentialLR(opt, gamma)
+    for epoch in range(1, 4):  # a large gamma overflows: that step is refused and changes nothing
+        lr = opt.param_groups[0]["lr"]
+        try:
+            sched.step()
+        except ValueError as e:
+            assert f"Invalid learning rate at epoch {epoch}: inf" in str(e)
+            assert opt.param_groups[0]["lr"] == lr and sched.last_epoch == epoch - 1
+            return
+        assert math.isfinite(opt.param_groups[0]["lr"]) and opt.param_groups[0]["lr"] >= 0
+
+
+def test_a_bad_scheduler_state_is_refused_and_changes_nothing():
+    opt = optim.SGD([make()], lr=0.1)
+    sched = optim.StepLR(opt, 2, gamma=0.5)
+    lrs(sched, 3)
+    before, lr = sched.state_dict(), opt.param_groups[0]["lr"]
+    for bad in ({"gamma": -1.0}, {"step_size": 0}, {"base_lrs": [float("nan")]}, {"base_lrs": [0.1, 0.2]}):
+        with pytest.raises(ValueError, match="StepLR"):
+            sched.load_state_dict({**before, "last_epoch": 9, **bad})
+        assert sched.state_dict() == before and opt.param_groups[0]["lr"] == lr
 
 
 # ---- state_dict ----------------------------------------------------------------------------------

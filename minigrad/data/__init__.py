@@ -7,6 +7,7 @@
 """
 import gzip
 import hashlib
+import numbers
 import os
 import struct
 import urllib.request
@@ -242,8 +243,9 @@ class DataLoader:
         self.X, self.y = np.asarray(X), np.asarray(y)
         if len(self.X) != len(self.y):
             raise ValueError(f"DataLoader: X has {len(self.X)} rows but y has {len(self.y)}; they must match")
-        if int(batch_size) < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, not {batch_size}")
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size!r}; pass an int >= 1, e.g. batch_size=32")
         self.batch_size, self.shuffle, self.rng, self.drop_last = int(batch_size), shuffle, rng, drop_last
 
     def __len__(self):
