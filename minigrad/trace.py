@@ -16,7 +16,15 @@ How it sees things, without knowing any op by name:
   input (reshape, expand, transpose) moves no bytes.
 - **phase**: `autograd.current_phase()`: 'forward', 'backward' (set by the engine) or 'optimizer'.
 - **module path** (`features.2`): the global module forward hooks of `mg.nn` keep a stack of the
-  modules running; a module's name is its attribute name in its parent's `_modules`.
+  modules running; a module's name is its attribute name in its parent's `_modules`. Each entry keeps
+  the frame of its `Module.__call__`; a forward that raises never reaches the pop hook, so an entry whose
+  frame has left the call stack is dropped before the stack is read: after an exception the user
+  catches, later ops get the right path.
+- **which ops**: those of the context that opened the trace (a `contextvars` context: one thread, or one
+  asyncio task), as `mg.no_grad()` and PyTorch's FLOP counter: other threads' ops are not recorded.
+  Tasks created inside the trace copy the context and are recorded; a plain thread started inside it
+  starts with an empty context and is not, unless run in a copy: `pool.submit(contextvars.copy_context().run,
+  fn, x)` (`asyncio.to_thread` does this). Each context keeps its own module stack.
 - **backward attribution and gradient norms**: every graph node recorded under the tracer gets a
   probe in its `hooks`. The engine calls it with the node's gradient just before the node's rule
   runs; the probe keeps the gradient's norm (with `mg.trace(grad_norms=True)`; the graph view shows
@@ -27,6 +35,10 @@ How it sees things, without knowing any op by name:
 - **cost of tracing**: a few microseconds of Python per op; `tracing_overhead(step)` measures it on
   a training step of yours (the benchmarks use it).
 """
+import contextvars
+import sys
+import threading
+
 import numpy as np
 
 from . import autograd
@@ -112,8 +124,9 @@ class _GradProbe:
             a = g.data
             if a.dtype.kind in "fc":
                 self.norm = float(np.sqrt(np.vdot(a, a).real))
-        if tracer._active:
-            tracer._in_backward_of = self.index
+        here = tracer._here.get() if tracer._active else None
+        if here is not None:  # a backward run in the traced context
+            tracer._here.set((here[0], self.index))
         return None  # the gradient is unchanged
 
     @property
@@ -145,15 +158,19 @@ class Tracer:
         self.model = model
         self.grad_norms = grad_norms
         self._names = {id(m): name for name, m in model.named_modules()} if model is not None else None
-        self._stack = []            # (module, path) of the modules running now
+        self._here = self._token = None  # the ContextVar of this use (made by __enter__), and its token
         self._handles = []
         self._active = False
-        self._in_backward_of = None
 
     # ---- entering and leaving ---------------------------------------------------------------
     def __enter__(self):
         if self._active:
             raise RuntimeError("trace: this tracer is already active; use a new `mg.trace()` for a nested trace")
+        # per context (see the module docstring): (module stack, index of the node backward is in), or None
+        # where the trace is not open; a stack entry is (module, path, its __call__ frame, thread id). A new
+        # variable for each use, so contexts copied during an earlier use are not recorded by this one.
+        self._here = contextvars.ContextVar("minigrad_trace", default=None)
+        self._token = self._here.set(((), None))
         autograd._observers.append(self)
         try:
             from .nn import module as nn_module
@@ -170,39 +187,73 @@ class Tracer:
         for h in self._handles:
             h.remove()
         self._handles = []
-        self._stack = []
-        self._in_backward_of = None
+        try:
+            self._here.reset(self._token)
+        except ValueError:  # left in another context than it was entered in: that one stays marked, unread
+            pass
         if self in autograd._observers:
             autograd._observers.remove(self)
         return False
 
+    def recording(self):
+        """True when an op run here and now is recorded: the trace is open and this context opened it
+        (or was copied from one that did)."""
+        return self._active and self._here.get() is not None
+
     # ---- module attribution -------------------------------------------------------------------
-    def _path_of(self, module):
+    def _path_of(self, module, stack):
         if self._names is not None and id(module) in self._names:
             return self._names[id(module)]
-        if not self._stack:
+        if not stack:
             return ""  # the outermost module called is the model
-        parent, parent_path = self._stack[-1]
+        parent, parent_path = stack[-1][:2]
         for name, child in getattr(parent, "_modules", {}).items():
             if child is module:
                 return f"{parent_path}.{name}" if parent_path else name
         name = type(module).__name__  # called by its parent but not registered in it
         return f"{parent_path}.{name}" if parent_path else name
 
+    @staticmethod
+    def _running(stack, frame):
+        """`stack` without the modules whose forward raised: entries (pushed by this thread) whose
+        `Module.__call__` frame is not on the call stack above `frame`. Below a running entry all run."""
+        me = threading.get_ident()
+        while stack and stack[-1][3] == me:  # an entry from the thread this context was copied from stays
+            target, f = stack[-1][2], frame
+            while f is not None and f is not target:
+                f = f.f_back
+            if f is not None:
+                break
+            stack = stack[:-1]
+        return stack
+
     def _push(self, module, args):
-        path = self._path_of(module)
-        self._stack.append((module, path))
+        here = self._here.get()
+        if here is None:
+            return  # another thread's module
+        frame = sys._getframe(1)  # Module.__call__ of this module
+        stack = self._running(here[0], frame)
+        path = self._path_of(module, stack)
+        self._here.set((stack + ((module, path, frame, threading.get_ident()),), here[1]))
         self.module_types.setdefault(path, type(module).__name__)
 
     def _pop(self, module, args, output):
-        while self._stack:  # pops also what an exception inside a child's forward left behind
-            if self._stack.pop()[0] is module:
-                break
+        here = self._here.get()
+        if here is None:
+            return
+        stack, frame = here[0], sys._getframe(1)
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i][2] is frame:
+                self._here.set((stack[:i], here[1]))
+                return
 
     # ---- the observer -------------------------------------------------------------------------
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
         """Called by Function.apply for every op: keep what the record needs, as cheaply as possible
         (a tuple; the OpRecord is built when `records` is read)."""
+        here = self._here.get()
+        if here is None:
+            return  # an op of another thread or context
         phase = _phase.get()
         out = result.data
         arrays = [a.data if isinstance(a, Tensor) else a for a in args if isinstance(a, _ARRAYS)]
@@ -218,11 +269,14 @@ class Tracer:
                 cost = cost(ctx, result, *args, **kwargs)
             except Exception as e:  # reported in uncounted(), never a silent zero
                 cost = e
+        stack, owner = here
         if phase == "backward":
-            owner, module = self._in_backward_of, None
+            module = None
         else:
-            owner = self._in_backward_of = None
-            module = self._stack[-1][1] if self._stack else None
+            running = self._running(stack, sys._getframe(1)) if stack else stack
+            if running is not stack or owner is not None:
+                self._here.set((running, None))
+            owner, module = None, (running[-1][1] if running else None)
         rule = None
         if result.grad_fn is ctx:  # a graph node: its rule is bound; probe it for backward
             rule = ctx.rule

@@ -1,6 +1,12 @@
 """The tracer: counts against the formulas (and torch's FlopCounterMode when installed), linear in
 batch size, per-module sums equal to totals, BOPs only where both operands are binary, nothing
-silently zero, and tracing changes no result."""
+silently zero, tracing changes no result, and a trace sees only its own thread (context) and survives
+exceptions caught inside it."""
+import asyncio
+import contextvars
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -435,3 +441,157 @@ def test_records_read_during_a_trace_stay_complete():
         z = x.sin()
     assert [r.name for r in tr.records][-1] == "sin" and tr.records[0].name == "exp"
     assert tr.flops("forward") == 3 + 3 + 3
+
+
+# ---- threads, tasks and exceptions ------------------------------------------------------------------
+def test_a_trace_records_only_the_ops_of_its_own_thread():
+    """A thread running ops and modules while the trace is open (its ops fall between the traced ones)
+    adds nothing: neither records nor module paths."""
+    x, net = _randn(2, 3), Dense(3, 3)
+    traced_one, other_done, seen = threading.Event(), threading.Event(), []
+
+    def other():
+        traced_one.wait()
+        seen.append(net(x.tanh()).numpy())  # module hooks and ops of another thread
+        other_done.set()
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    with trace() as tr:
+        x.exp()
+        traced_one.set()
+        assert other_done.wait(10)
+        x.sin()
+    worker.join()
+    assert len(seen) == 1  # the other thread's ops did run inside the trace
+    assert [(r.name, r.module) for r in tr.records] == [("exp", None), ("sin", None)]
+    assert tr.module_paths() == []
+
+
+def test_threads_started_inside_a_trace_are_recorded_only_when_run_in_its_context():
+    x = _randn(2, 3)
+    with trace() as tr:
+        plain = threading.Thread(target=lambda: x.tanh())  # starts with an empty context (as no_grad)
+        plain.start()
+        plain.join()
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(contextvars.copy_context().run, x.exp).result()
+    assert [r.name for r in tr.records] == ["exp"]
+
+
+def test_asyncio_tasks_created_inside_a_trace_are_recorded_those_from_before_are_not():
+    x = _randn(2, 3)
+
+    async def main():
+        go = asyncio.Event()
+
+        async def before():
+            await go.wait()
+            return x.tanh()
+
+        async def inside():
+            await asyncio.sleep(0)
+            return x.exp()
+
+        early = asyncio.create_task(before())
+        with trace() as tr:
+            late = asyncio.create_task(inside())
+            go.set()
+            await asyncio.gather(early, late)  # both run while the trace is open
+        return tr
+
+    tr = asyncio.run(main())
+    assert [r.name for r in tr.records] == ["exp"]
+
+
+def test_each_context_keeps_its_own_module_stack():
+    """Two threads (each in a copy of the traced context) inside two modules at once: each op gets the
+    module of its own thread, not the one that entered last."""
+    both_inside = threading.Barrier(2, timeout=10)
+
+    class Waits(Module):
+        def __init__(self, op):
+            super().__init__()
+            self.op = op
+
+        def forward(self, x):
+            both_inside.wait()  # both modules are on their threads' stacks now
+            y = self.op(x)
+            both_inside.wait()
+            return y
+
+    class Two(Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Waits(lambda x: x.exp()), Waits(lambda x: x.tanh())
+
+    net, x = Two(), _randn(2, 3)
+    with trace(net) as tr:
+        with ThreadPoolExecutor(2) as pool:
+            jobs = [pool.submit(contextvars.copy_context().run, m, x) for m in (net.a, net.b)]
+            [j.result() for j in jobs]
+    assert sorted((r.name, r.module) for r in tr.records) == [("exp", "a"), ("tanh", "b")]
+
+
+def test_a_worker_in_the_traced_context_inherits_the_module_it_was_started_from():
+    class FansOut(Module):
+        def forward(self, x):
+            with ThreadPoolExecutor(1) as pool:
+                return pool.submit(contextvars.copy_context().run, x.exp).result()
+
+    net = Chain(FansOut())
+    with trace() as tr:
+        net(_randn(2, 3))
+    assert [(r.name, r.module) for r in tr.records] == [("exp", "0")]
+
+
+class _Bad(Module):
+    def forward(self, x):
+        x.sin()
+        raise RuntimeError("bad layer")
+
+
+def test_module_paths_are_right_after_a_caught_exception_in_a_module():
+    """A forward that raises never reaches the pop hook; the module must not stay on the stack, neither
+    when its parent catches the exception nor when the user does (outside every module)."""
+    class Catches(Module):
+        def __init__(self):
+            super().__init__()
+            self.bad, self.good = _Bad(), Dense(3, 3)
+
+        def forward(self, x):
+            try:
+                self.bad(x)
+            except RuntimeError:
+                pass
+            return self.good(x.exp())
+
+    net, x = Catches(), _randn(1, 3)
+    with trace() as tr:
+        net(x)                    # the parent catches
+        try:
+            net.good(_randn(1, 4))  # the matmul raises (shapes): the user catches, outside every module
+        except ValueError:
+            pass
+        x.tanh()
+        net(x)
+    inside = [("sin", "bad"), ("exp", ""), ("permute", "good"), ("matmul", "good"), ("add", "good")]
+    assert [(r.name, r.module) for r in tr.records] == inside + [("permute", ""), ("tanh", None)] + inside
+    assert tr.module_paths() == ["", "bad", "good"]
+
+
+def test_attribution_after_an_exception_and_results_unchanged():
+    net, x = Chain(Dense(3, 3, seed=1), Act()), _randn(2, 3, requires_grad=True)
+    with trace() as tr:
+        try:
+            Chain(_Bad())(x)
+        except RuntimeError:
+            pass
+        y = net(x)
+        y.sum().backward()
+    assert {r.module for r in tr.select(phase="forward", name="matmul")} == {"0"}
+    assert {r.module for r in tr.select(phase="forward", name="relu")} == {"1"}
+    assert tr.select(phase="forward", name="sum")[0].module is None
+    assert {r.module for r in tr.select(phase="backward")} >= {"0", "1"}
+    expected = Act()(_randn(2, 3) @ net._modules["0"].weight.T + net._modules["0"].bias)
+    assert y.numpy().tobytes() == expected.numpy().tobytes()
