@@ -11,13 +11,16 @@ The metrics, and which depend on the hardware:
 | parameter size | memory footprint (bytes at real precision: 1 bit per binary weight, k per k-bit) | yes |
 | FLOPs, MACs, BOPs, OPs | operations the model needs (OPs = BOPs/64 + FLOPs) | yes |
 | arithmetic intensity | FLOPs per byte moved: where the model sits on the roofline | yes |
-| peak activation memory | bytes of op outputs alive at once (measured in this implementation) | yes |
+| peak activation memory | bytes of the arrays ops make and keep, alive at once (measured here) | yes |
 | estimated latency | roofline: per op max(ops / peak FLOP/s, bytes / bandwidth), summed | no |
 | estimated energy | Horowitz (ISSCC 2014, 45 nm) energies per op and per memory access | no |
 | measured latency, throughput | median wall time of repeated runs here; samples per second | no |
 
 Counts come from the tracer (`mg.trace`), so they are exactly those of `tr.flops()`: forward is one
 call of the model; backward is the backward of the output with a gradient of ones (no loss op).
+Peak activation memory counts the arrays the ops of the profiled call make and keep (outputs, and what
+graph nodes keep for backward) by the allocation that owns them, once: it stays within a few percent
+under tracemalloc's peak (the rest is temporaries inside an op and Python objects).
 Profiling leaves the model as it found it: gradients, buffers (batch-norm statistics) and the global
 random generator are restored.
 """
@@ -31,7 +34,7 @@ import numpy as np
 from . import autograd
 from .tensor import default_rng
 from .tensor import Tensor
-from .trace import Table, human, trace
+from .trace import _ARRAYS, Table, human, trace
 
 __all__ = ["profile", "Report", "Comparison", "Hardware", "EnergyTable", "HARDWARE", "HORWITZ_45NM",
            "register_hardware", "get_hardware", "measure_this_machine", "METRICS"]
@@ -186,25 +189,53 @@ HORWITZ_45NM = EnergyTable(
 
 
 # ---- measuring ---------------------------------------------------------------------------------------
+def _allocation(a):
+    """The ndarray owning a's memory: `a` itself, or the end of its `.base` chain (passing through the
+    non-array holders some views have, as `as_strided`'s)."""
+    owner, b = a, a.base
+    while b is not None:
+        if isinstance(b, np.ndarray):
+            owner = b
+        b = getattr(b, "base", None)
+    return owner
+
+
 class _LiveBytes:
-    """Observer: bytes of op outputs alive at once (arrays that own their memory; views cost nothing)."""
+    """Observer: bytes alive at once of what ops make (their outputs, and the arrays a graph node keeps for
+    backward: batch norm's normalised input, max pool's mask), counted by the allocation that owns them (a
+    view's base), once while that allocation lives. A view of an input or of an allocation already counted
+    adds nothing; a view of a new allocation (im2col's columns are a reshape of a new array) adds all of
+    it. Only the ops of `tracer`'s context count (other threads' memory is theirs)."""
 
-    def __init__(self):
+    def __init__(self, tracer):
+        self.tracer = tracer
         self.live = self.peak = 0
-        self.peak_forward = 0
+        self._held = {}  # id(owning array) -> weak reference whose callback takes its bytes off
 
-    def _free(self, n):
+    def _free(self, key, n):
+        del self._held[key]
         self.live -= n
 
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
-        out = result.data
-        if out.base is not None or not out.nbytes:
+        if not self.tracer.recording():
             return
-        self.live += out.nbytes
-        self.peak = max(self.peak, self.live)
-        if autograd.current_phase() == "forward":
-            self.peak_forward = max(self.peak_forward, self.live)
-        weakref.finalize(out, self._free, out.nbytes)
+        made = [result.data]
+        if result.grad_fn is ctx:
+            made += [v for v in vars(ctx).values() if isinstance(v, np.ndarray)]
+        inputs = None
+        for a in made:
+            owner = _allocation(a)
+            key, n = id(owner), owner.nbytes
+            if key in self._held or not n:
+                continue
+            if inputs is None:
+                inputs = {id(_allocation(x.data if isinstance(x, Tensor) else x)) for x in args
+                          if isinstance(x, _ARRAYS)}
+            if key in inputs:
+                continue  # an input's memory (a parameter's transpose, say): not made by this op
+            self._held[key] = weakref.ref(owner, lambda _, key=key, n=n: self._free(key, n))
+            self.live += n
+            self.peak = max(self.peak, self.live)
 
 
 def _median_time(fn, repeats):
@@ -371,12 +402,12 @@ def _layers(model):
 def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     from .trace import _under
     keep = _Preserved(model)
-    memory = _LiveBytes()
     try:
         keep.clear_grads()
-        autograd._observers.append(memory)
-        try:
-            with trace(model, grad_norms=False) as tr:
+        with trace(model, grad_norms=False) as tr:
+            memory = _LiveBytes(tr)
+            autograd._observers.append(memory)
+            try:
                 if backward:
                     out = _call(model, inputs)
                     forward_peak = memory.peak
@@ -388,8 +419,8 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
                     with autograd.no_grad():
                         out = _call(model, inputs)
                     forward_peak = memory.peak
-        finally:
-            autograd._observers.remove(memory)
+            finally:
+                autograd._observers.remove(memory)
         peak_training = memory.peak if backward else None
         del out
         measured = {}
