@@ -7,15 +7,23 @@ The file format is NumPy's `.npz` (a zip of `.npy` arrays), so any NumPy can rea
 - numbers, strings, booleans and None, and the shape of the nesting, are kept as JSON in the
   entry `__minigrad__` (JSON keeps Python's big integers, such as a random generator's state).
 
-Loading never unpickles: `np.load(..., allow_pickle=False)`, so a file from a stranger cannot run
-code, and an object array in it is refused with an error. Saving is atomic: the file is written to
-a temporary file in the same folder, flushed to disk (fsync) and renamed over the target
-(`os.replace`), so a crash mid-save leaves the previous file intact.
+Loading never unpickles (an object array is refused with an error), so a file from a stranger
+cannot run code, and never allocates more than the file can hold: every entry's declared size is
+checked against the bytes the file has, each array's header against its entry's size, and the total
+against `max_bytes` (4 GiB unless raised), before anything is read.
+
+Saving is atomic: the file is written to a temporary file next to its target (through a symlink, next
+to the file it points to), flushed to disk (fsync) and renamed over the target (`os.replace`), so a
+crash mid-save leaves the previous file intact. A new file gets the permissions `open()` would give it
+(0o666 minus the umask); a replaced file keeps its own.
 """
 import json
+import math
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -24,7 +32,9 @@ from .tensor import Tensor, default_rng
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "export_binary", "load_binary"]
 
 FORMAT = "minigrad.npz/1"
+MAX_BYTES = 4 * 2 ** 30  # what mg.load reads at most unless told otherwise (max_bytes=)
 _TREE = "__minigrad__"
+_DEFLATE_MAX_RATIO = 1032  # deflate never makes one byte into more than 1032
 _SCALARS = (type(None), bool, int, float, str)
 
 
@@ -93,22 +103,53 @@ def _write_npz(f, arrays):
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
-def atomic_write(path, write):
-    """Call write(f) on a temporary file next to `path`, fsync it, then rename it to `path`.
-
-    Readers see either the old file or the complete new one, never a half-written file."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+def _target(path, what="save"):
+    """The file a save to `path` replaces (symlinks followed) and its folder, which must exist."""
+    target = os.path.realpath(os.fspath(path))
+    folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first (os.makedirs) "
-                                f"or save to another path than {path}")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+        raise FileNotFoundError(f"{what}: the folder {folder} does not exist; create it first (os.makedirs) "
+                                f"or save to another path than {os.fspath(path)}")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"{what}: {os.fspath(path)} is a folder; give a file name in it, e.g. "
+                                f"{os.path.join(os.fspath(path), 'model.npz')}")
+    return target, folder
+
+
+def _new_temp(target):
+    """Create `.name.<random>.tmp` next to `target` as open() creates files (0o666 minus the umask)."""
+    while True:
+        tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp")
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+
+
+def check_writable(path, what="save"):
+    """Raise OSError (saying why) unless a save to `path` can succeed: `path` is not a folder, its folder
+    exists, and a temporary file can be created next to it (it is removed again)."""
+    tmp, fd = _new_temp(_target(path, what)[0])
+    os.close(fd)
+    os.remove(tmp)
+
+
+def atomic_write(path, write):
+    """Call write(f) on a temporary file next to `path`'s target, fsync it, then rename it over the target.
+
+    Readers see either the old file or the complete new one, never a half-written file. A symlink is
+    followed (the file it points to is replaced; the link stays); the file gets a new file's permissions
+    (0o666 minus the umask), or keeps those of the file it replaces."""
+    target, folder = _target(path)
+    tmp, fd = _new_temp(target)
     try:
         with os.fdopen(fd, "wb") as f:
+            if os.path.exists(target):
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -134,41 +175,109 @@ def save(obj, path):
     atomic_write(path, lambda f: _write_npz(f, arrays))
 
 
-def load(path):
-    """Load what `save` wrote (a plain .npz loads as a dict of arrays). Never unpickles."""
+def load(path, max_bytes=MAX_BYTES):
+    """Load what `save` wrote (a plain .npz loads as a dict of arrays, an .npy file as an array).
+
+    Never unpickles. Refuses a file whose arrays declare more than `max_bytes` in all (default 4 GiB;
+    raise it for a larger file you trust) and any entry whose header claims more than the file holds,
+    before reading it: nothing larger than the file can hold is ever allocated."""
     path = os.fspath(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        with open(path, "rb") as f:
-            pickled = f.read(1) == b"\x80"  # the opcode a pickle (protocol 2 and later) starts with
-        if pickled:
-            raise ValueError(f"mg.load: {path} holds pickled data; minigrad never unpickles (a file from a stranger "
-                             "could run code when unpickled). Save arrays with mg.save instead") from None
-        raise ValueError(f"mg.load: {path} is not an .npz file written by mg.save or numpy ({e})") from None
-    except (zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"mg.load: {path} is not a readable .npz file ({e}); it may be truncated") from None
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        return npz  # a single .npy array
-    arrays = {}
-    with npz:
-        for key in npz.files:
-            try:
-                arrays[key] = npz[key]
-            except ValueError as e:
-                if "allow_pickle" not in str(e) and "pickle" not in str(e):
-                    raise
-                raise ValueError(f"mg.load: {path} holds an object array under the key {key!r}; loading it would "
-                                 "unpickle it, and unpickling runs code that the file's author chose, so minigrad "
-                                 "refuses. Save plain numeric arrays (mg.save does)") from None
-            except (zipfile.BadZipFile, EOFError, OSError) as e:
-                raise ValueError(f"mg.load: the entry {key!r} of {path} is damaged ({e})") from None
+    if not max_bytes >= 0:
+        raise ValueError(f"mg.load: max_bytes must be a number of bytes >= 0, got {max_bytes!r}")
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        start = f.read(6)
+        f.seek(0)
+        if start == np.lib.format.MAGIC_PREFIX:
+            _check_total(size, max_bytes, f"the array in {path}")
+            return _read_npy(f, size, path)
+        if start[:2] != b"PK":
+            if start[:1] == b"\x80":  # the opcode a pickle (protocol 2 and later) starts with
+                raise ValueError(f"mg.load: {path} holds pickled data; minigrad never unpickles (a file from a "
+                                 "stranger could run code when unpickled). Save arrays with mg.save instead")
+            raise ValueError(f"mg.load: {path} is not an .npz file written by mg.save or numpy (it starts with "
+                             f"{start!r}; an .npz file is a zip archive, starting with b'PK')")
+        arrays = _read_npz(f, size, path, max_bytes)
     if _TREE not in arrays:
         return arrays
     header = json.loads(str(arrays.pop(_TREE)))
     if header.get("format") != FORMAT:
         raise ValueError(f"mg.load: {path} has format {header.get('format')!r}; this minigrad reads {FORMAT!r}")
     return _unflatten(header["tree"], arrays)
+
+
+def _check_total(nbytes, max_bytes, what):
+    if nbytes > max_bytes:
+        raise ValueError(f"mg.load: {what} take {nbytes:,} bytes, over the limit of {max_bytes:,} bytes "
+                         "(max_bytes); if you trust the file, raise it: mg.load(path, max_bytes=...)")
+
+
+def _read_npz(f, size, path, max_bytes):
+    """The entries of a zip of .npy files, after checking every entry's declared sizes against the file."""
+    try:
+        archive = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise ValueError(f"mg.load: {path} is not a readable .npz file ({e}); it may be truncated") from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            key = info.filename.removesuffix(".npy")
+            where = f"the entry {key!r} of {path}"
+            claims = f"{where} claims {info.file_size:,} bytes"
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise ValueError(f"mg.load: {where} uses compression method {info.compress_type}; mg.load reads "
+                                 "stored and deflated entries (what numpy.savez and savez_compressed write)")
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"mg.load: {where} claims {info.compress_size:,} bytes of data from byte "
+                                 f"{info.header_offset:,} on, but the file has {size:,} bytes; it is truncated "
+                                 "or its header lies")
+            if info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size:
+                raise ValueError(f"mg.load: {claims}, but stores {info.compress_size:,}; its header lies")
+            if info.compress_type == zipfile.ZIP_DEFLATED and not (
+                    info.compress_size <= 2 * info.file_size + 64
+                    and info.file_size <= _DEFLATE_MAX_RATIO * info.compress_size):
+                raise ValueError(f"mg.load: {claims} from {info.compress_size:,} compressed bytes, which deflate "
+                                 f"cannot give (at most {_DEFLATE_MAX_RATIO}x, never much less than 1x); its "
+                                 "header lies (a decompression bomb?)")
+            total += info.file_size
+            _check_total(total, max_bytes, f"the arrays of {path} up to and including the entry {key!r}")
+        arrays = {}
+        for info in archive.infolist():
+            key = info.filename.removesuffix(".npy")
+            try:
+                with archive.open(info) as member:
+                    arrays[key] = _read_npy(member, info.file_size, path, key)
+            except (zipfile.BadZipFile, EOFError, OSError) as e:
+                raise ValueError(f"mg.load: the entry {key!r} of {path} is damaged ({e})") from None
+    return arrays
+
+
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _read_npy(f, size, path, key=None):
+    """The .npy array in stream `f` of `size` bytes, once its header is checked against that size."""
+    where = f"the entry {key!r} of {path}" if key is not None else path
+    try:
+        version = np.lib.format.read_magic(f)
+        if version not in _HEADER_READERS:
+            raise ValueError(f"unsupported .npy version {version}")
+        shape, _, dtype = _HEADER_READERS[version](f)
+    except (ValueError, EOFError) as e:
+        raise ValueError(f"mg.load: {where} is not a readable .npy array ({e})") from None
+    if dtype.hasobject:
+        raise ValueError(f"mg.load: {path} holds an object array" + (f" under the key {key!r}" if key else "")
+                         + "; loading it would unpickle it, and unpickling runs code that the file's author chose, "
+                         "so minigrad refuses. Save plain numeric arrays (mg.save does)")
+    need = f.tell() + math.prod(shape) * dtype.itemsize
+    if any(n < 0 for n in shape) or need != size:
+        raise ValueError(f"mg.load: the header of {where} does not match its size: a {dtype} array of shape "
+                         f"{shape} needs {need:,} bytes, there are {size:,}; the file is damaged or lies")
+    f.seek(0)
+    try:
+        return np.lib.format.read_array(f, allow_pickle=False)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error) as e:
+        raise ValueError(f"mg.load: {where} is damaged ({e})") from None
 
 
 # ---- checkpoints ----------------------------------------------------------------------------------
@@ -186,10 +295,10 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch=0, rng=No
     save(checkpoint, path)
 
 
-def load_checkpoint(path, model, optimizer=None, scheduler=None, rng=None):
+def load_checkpoint(path, model, optimizer=None, scheduler=None, rng=None, max_bytes=MAX_BYTES):
     """Restore a checkpoint into `model` (and `optimizer`, `scheduler`, `rng`); returns the checkpoint dict
-    (its 'epoch' is the number of epochs done)."""
-    checkpoint = load(path)
+    (its 'epoch' is the number of epochs done). `max_bytes`: as for `load`."""
+    checkpoint = load(path, max_bytes=max_bytes)
     if not isinstance(checkpoint, dict) or "model" not in checkpoint:
         raise ValueError(f"load_checkpoint: {path} is not a checkpoint written by save_checkpoint")
     model.load_state_dict(checkpoint["model"])
@@ -230,20 +339,24 @@ def export_binary(model, path):
     save({"format": BINARY_FORMAT, "state": state}, path)
 
 
-def load_binary(path, model=None):
+def load_binary(path, model=None, max_bytes=MAX_BYTES):
     """Read an `export_binary` file: the state dict with each packed weight unpacked to +-1 (times alpha).
-    With `model`, also load it into the model (strictly) and return the model."""
-    blob = load(path)
+    With `model`, also load it into the model (strictly) and return the model. `max_bytes`: as for `load`."""
+    blob = load(path, max_bytes=max_bytes)
     if not isinstance(blob, dict) or blob.get("format") != BINARY_FORMAT:
         raise ValueError(f"load_binary: {path} was not written by export_binary")
     state = {}
     for key, value in blob["state"].items():
         if isinstance(value, dict):
-            shape = tuple(value["shape"])
-            n = int(np.prod(shape, dtype=np.int64))
-            signs = np.unpackbits(value["bits"], count=n).reshape(shape).astype(value["dtype"]) * 2 - 1
+            shape, dtype = tuple(value["shape"]), str(value["dtype"])
+            n = math.prod(shape)
+            if dtype not in ("float16", "float32", "float64") or any(s < 0 for s in shape) or \
+                    -(-n // 8) != value["bits"].size:
+                raise ValueError(f"load_binary: {path} says the weight {key!r} is {dtype} of shape {shape} ({n:,} "
+                                 f"bits) and holds {value['bits'].size:,} bytes of bits; the file is damaged or lies")
+            signs = np.unpackbits(value["bits"], count=n).reshape(shape).astype(dtype) * 2 - 1
             if "alpha" in value:
-                signs = signs * value["alpha"].reshape((-1,) + (1,) * (len(shape) - 1)).astype(value["dtype"])
+                signs = signs * value["alpha"].reshape((-1,) + (1,) * (len(shape) - 1)).astype(dtype)
             state[key] = signs
         else:
             state[key] = value

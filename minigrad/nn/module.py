@@ -8,6 +8,7 @@ uses to know which module an op ran under) and the module's own.
 """
 import itertools
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -126,6 +127,24 @@ def register_module_forward_hook(hook):
 class _IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
+
+
+def _loadable(key, value, target, errors):
+    """`value` as an array of `target`'s shape and dtype, or None after adding to `errors` why it is not."""
+    try:
+        array = value.data if isinstance(value, Tensor) else np.asarray(value)
+    except ValueError:  # a ragged list
+        array = np.asarray(None)
+    if array.dtype.kind not in "biufc":
+        errors.append(f"'{key}' is a {type(value).__name__} of dtype {array.dtype}, not an array of numbers")
+    elif array.shape != target.shape:
+        errors.append(f"shape mismatch for '{key}': the checkpoint has {array.shape}, the model has {target.shape}")
+    elif not np.can_cast(array.dtype, target.dtype, "same_kind"):
+        errors.append(f"'{key}' is {array.dtype} and the model's is {target.dtype}: casting would change the kind of "
+                      f"its values; cast it yourself first if you mean it (e.g. value.astype('{target.dtype}'))")
+    else:
+        return array.astype(target.dtype, copy=False)
+    return None
 
 
 # ---- Module ------------------------------------------------------------------------------------
@@ -367,57 +386,51 @@ class Module:
         return self.to(np.float32)
 
     # ---- state ------------------------------------------------------------------------------------
-    def state_dict(self, prefix=""):
-        """An ordered dict path -> ndarray (a copy) of every parameter and persistent buffer."""
-        state = OrderedDict()
+    def _named_state(self, prefix=""):
+        """(path, tensor) for every parameter and persistent buffer, in state_dict order."""
         for path, module in self.named_modules(prefix=prefix.rstrip(".")):
             dot = f"{path}." if path else ""
             for name, p in module._parameters.items():
                 if p is not None:
-                    state[dot + name] = np.array(p.data)
+                    yield dot + name, p
             for name, b in module._buffers.items():
                 if b is not None and name not in module._non_persistent:
-                    state[dot + name] = np.array(b.data)
-        return state
+                    yield dot + name, b
+
+    def state_dict(self, prefix=""):
+        """An ordered dict path -> ndarray (a copy) of every parameter and persistent buffer."""
+        return OrderedDict((key, np.array(t.data)) for key, t in self._named_state(prefix))
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from `state_dict` into the parameters and buffers (in place, keeping dtypes).
 
-        A shape mismatch is always an error; with strict=True so are missing and unexpected keys.
+        All or nothing: every entry is checked before any is written (each value must be an array of
+        numbers of the target's shape whose dtype casts to the target's within its kind: float64 into
+        float32, not float into int or complex into float), so a refused load leaves the model as it
+        was. A bad value is always an error; with strict=True so are missing and unexpected keys.
         Returns (missing_keys, unexpected_keys)."""
-        own = OrderedDict()
-        for path, module in self.named_modules():
-            dot = f"{path}." if path else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    own[dot + name] = p
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    own[dot + name] = b
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        own = OrderedDict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and missing:
             errors.append(f"missing keys: {', '.join(missing)}")
         if strict and unexpected:
-            errors.append(f"unexpected keys: {', '.join(unexpected)}")
+            errors.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
         values = {}
         for key, target in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
-            if value.shape != target.shape:
-                errors.append(f"shape mismatch for '{key}': the checkpoint has {value.shape}, "
-                              f"the model has {target.shape}")
-            values[key] = value
+            if key in state_dict:
+                values[key] = _loadable(key, state_dict[key], target, errors)
         if errors:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors)
                                + (". Pass strict=False to load only the matching keys" if strict and
-                                  (missing or unexpected) and not any("shape" in e for e in errors) else ""))
+                                  (missing or unexpected) and len(errors) == bool(missing) + bool(unexpected)
+                                  else ""))
         with no_grad():
             for key, value in values.items():
-                own[key].copy_(value.astype(own[key].dtype, copy=False))
+                own[key].copy_(value)
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------------
