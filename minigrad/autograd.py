@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import time
+import zlib
 from typing import NamedTuple
 
 import numpy as np
@@ -95,12 +96,15 @@ class Node:
     """The record of one op application; it is the `ctx` of forward and backward and the `grad_fn`.
 
     parents[i] is what input i's gradient flows to: the input's own grad_fn, the input itself when it
-    is a leaf that requires grad, or None.
+    is a leaf that requires grad, or None. While a rule runs, `arrays` says which execution it is in:
+    True, the saved tensors and the output are handed out as NumPy arrays; False, as Tensors.
     """
     hooks = None
     created_at = None
+    arrays = False
     _out = None
     _versions = ()  # saved_tensors of a node that saved nothing is ()
+    _checksums = None
 
     def __init__(self, op):
         self.op = op
@@ -110,6 +114,8 @@ class Node:
         """Keep tensors for backward; modifying one in place before backward is then an error."""
         self._saved = tensors
         self._versions = [t._version[0] if isinstance(t, Tensor) else None for t in tensors]
+        if _anomaly[0]:
+            self._checksums = [_checksum(t.data) if isinstance(t, Tensor) else None for t in tensors]
 
     @property
     def released(self):
@@ -117,27 +123,35 @@ class Node:
 
     @property
     def saved_tensors(self):
+        """The tensors saved in forward: Tensors, or their arrays in the array execution of a rule."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(f"op '{self.op.name}': trying to backward through the graph a second time (its saved "
                                "tensors were freed after the first backward); pass retain_graph=True to the first "
                                "backward() if you need to run it again")
-        for t, version in zip(saved, self._versions):
+        for i, (t, version) in enumerate(zip(saved, self._versions)):
             if version is not None and t._version[0] != version:
                 raise RuntimeError(
                     f"op '{self.op.name}'{self._where()}: a tensor of shape {t.shape} it saved for backward was "
                     f"modified in place (version {version} -> {t._version[0]}) before backward ran, so its "
                     "gradient would be wrong; do the in-place change after backward, or use an out-of-place op")
+            if self._checksums is not None and self._checksums[i] is not None \
+                    and _checksum(t.data) != self._checksums[i]:
+                raise RuntimeError(_RAW_WRITE.format(op=self.op.name, where=self._where(), what=f"input of shape {t.shape}"))
+        if self.arrays:
+            return tuple(t.data if isinstance(t, Tensor) else t for t in saved)
         return saved
 
     @property
     def output(self):
-        """The op's output as a graph tensor (for ops with `saves_output = True`)."""
-        data, box, version = self._out
+        """The op's output (for ops with `saves_output = True`): a graph tensor, or its array."""
+        data, box, version, checksum = self._out
         if box[0] != version:
             raise RuntimeError(f"op '{self.op.name}'{self._where()}: its output was modified in place before "
                                "backward ran; use an out-of-place op")
-        return Tensor._wrap(data, True, self)
+        if checksum is not None and _checksum(data) != checksum:
+            raise RuntimeError(_RAW_WRITE.format(op=self.op.name, where=self._where(), what="output"))
+        return data if self.arrays else Tensor._wrap(data, True, self)
 
     def release(self):
         """Free what backward needed; running this node again is then an error."""
@@ -158,6 +172,16 @@ class Node:
 
     def __repr__(self):
         return f"<{self.describe()}>"
+
+
+_RAW_WRITE = ("detect_anomaly: op '{op}'{where}: the {what} it saved for backward was changed after the forward "
+              "without minigrad knowing (a write to `.data` or through a NumPy view), so its gradient would be "
+              "wrong; change a copy instead, or change it after backward")
+
+
+def _checksum(array):
+    """A fingerprint of an array's bytes (anomaly mode only: it reads the whole array)."""
+    return zlib.crc32(np.ascontiguousarray(array).view(np.uint8))
 
 
 def rule_name(rule):
@@ -186,15 +210,24 @@ def _check_finite(array, what, node):
 class Function:
     """An op: `forward(ctx, *inputs) -> ndarray`, `backward(ctx, grad) -> grad per input`, and `cost`.
 
-    forward receives the inputs as given (Tensors and plain arguments) and computes on `x.data`;
-    backward receives and returns Tensors and is written with minigrad ops, so it can itself be
-    differentiated (create_graph=True). Return None for an input that needs no gradient.
+    forward receives the inputs as given (Tensors and plain arguments) and computes on `x.data`.
+    backward is written with minigrad ops, so it can itself be differentiated (create_graph=True);
+    return one gradient per tensor input (None for one that needs none).
+
+    One rule, two executions: a rule that uses only operators, methods NumPy arrays share with Tensors
+    (`sum(axis=, keepdims=)`, `reshape`, `astype`, `.T`, `.mT`) and the functions of `mg.xp`, declares
+    `takes_arrays = True`; the engine then runs it on plain NumPy arrays (g, `ctx.saved_tensors`,
+    `ctx.output`) unless a higher-order graph is asked for. A rule without it always gets Tensors.
+
     Subclasses may set `name` (default: the lower-case class name), `default_rule` (default: backward),
-    `saves_output = True` to read `ctx.output` in backward, and `cost(ctx, out, *inputs)` -> Cost.
+    `saves_output = True` to read `ctx.output` in backward, `view = True` when the output may be a view of
+    the first input (it then shares that input's version counter), and `cost(ctx, out, *inputs)` -> Cost.
     """
     name = None
     default_rule = None
     saves_output = False
+    takes_arrays = False
+    view = False
     cost = None
     registry = {}
 
@@ -202,6 +235,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = cls.__name__.lower()
+        if "backward" in cls.__dict__:  # the marker travels with the rule (backward_rules may bind it elsewhere)
+            cls.backward.takes_arrays = cls.takes_arrays
         cls.default_rule = cls.__dict__.get("default_rule") or cls.backward
         Function.registry.setdefault(cls.name, cls)
 
@@ -222,43 +257,88 @@ class Function:
                 if isinstance(a, Tensor) and a._requires_grad:
                     needs = tuple(isinstance(b, Tensor) and b._requires_grad for b in args)
                     break
-        start = time.perf_counter() if _observers else 0.0
-        if needs is not None:
-            ctx = Node(cls)
-            ctx.needs_input_grad = needs
-            token = _grad_enabled.set(False)  # ops used inside forward are not recorded
-            try:
-                out = cls.forward(ctx, *args, **kwargs)
-            finally:
-                _grad_enabled.reset(token)
-        else:
-            ctx = UnrecordedNode(cls)
+        if _observers or _anomaly[0]:
+            return cls._apply_watched(needs, rule, args, kwargs)
+        if needs is None:
+            out = cls.forward(UnrecordedNode(cls), *args, **kwargs)
+            result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
+            if cls.view:
+                _share_version(result, args[0])
+            return result
+        ctx = Node(cls)
+        ctx.needs_input_grad = needs
+        token = _grad_enabled.set(False)  # ops used inside forward are not recorded
+        try:
             out = cls.forward(ctx, *args, **kwargs)
-        if type(out) is not np.ndarray:
-            out = out.data if isinstance(out, Tensor) else np.asarray(out)
-        result = Tensor._wrap(out)
-        if needs is not None and out.dtype.kind in "fc":
-            ctx.parents = [(a.grad_fn or a) if need else None for a, need in zip(args, needs)]
-            ctx.shape, ctx.dtype = out.shape, out.dtype
+        finally:
+            _grad_enabled.reset(token)
+        result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
+        if cls.view:
+            _share_version(result, args[0])
+        cls._record(ctx, needs, rule, args, result)
+        return result
+
+    @classmethod
+    def _record(cls, ctx, needs, rule, args, result):
+        """Make `result` a graph tensor whose grad_fn is ctx, with its rule bound."""
+        out = result.data
+        if out.dtype.kind != "f":
+            if out.dtype.kind == "c":
+                raise TypeError(f"op '{cls.name}': its output is {out.dtype} and an input requires grad; minigrad "
+                                "differentiates real (float) tensors only: detach() the inputs, or work on the real "
+                                "and imaginary parts as float tensors")
+            return  # integer and bool results carry no gradient (comparisons, argmax, ...)
+        ctx.parents = [(a.grad_fn or a) if need else None for a, need in zip(args, needs)]
+        ctx.last_tensor_input = max(i + 1 for i, a in enumerate(args) if isinstance(a, Tensor))
+        ctx.shape, ctx.dtype = out.shape, out.dtype
+        if rule is None:
+            overrides = _rule_overrides.get()
+            rule = overrides.get(cls.name) if overrides else None
             if rule is None:
-                overrides = _rule_overrides.get()
-                rule = overrides.get(cls.name) if overrides else None
-                if rule is None:
-                    rule = cls.default_rule
-            ctx.rule = rule
-            if cls.saves_output:
-                ctx._out = (out, result._version, 0)
-            result._requires_grad = True
-            result.grad_fn = ctx
+                rule = cls.default_rule
+        ctx.rule = rule
+        if cls.saves_output:
+            ctx._out = (out, result._version, result._version[0], _checksum(out) if _anomaly[0] else None)
+        result._requires_grad = True
+        result.grad_fn = ctx
+
+    @classmethod
+    def _apply_watched(cls, needs, rule, args, kwargs):
+        """apply with observers (the tracer) or anomaly mode on: the same op, timed, checked and reported."""
+        start = time.perf_counter()
+        ctx = Node(cls) if needs is not None else UnrecordedNode(cls)
+        ctx.needs_input_grad = needs
+        token = _grad_enabled.set(False) if needs is not None else None
+        try:
+            out = cls.forward(ctx, *args, **kwargs)
+        finally:
+            if token is not None:
+                _grad_enabled.reset(token)
+        result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
+        if cls.view:
+            _share_version(result, args[0])
+        if needs is not None:
+            cls._record(ctx, needs, rule, args, result)
         if _anomaly[0]:
             ctx.created_at = _user_frame()
             if _phase.get() != "backward":  # inside a rule, the engine checks the gradient and names the op
-                _check_finite(out, "forward output", ctx)
+                _check_finite(result.data, "forward output", ctx)
         if _observers:
             elapsed = time.perf_counter() - start
-            for observer in _observers:
+            for observer in list(_observers):
                 observer.on_op(cls, ctx, args, kwargs, result, elapsed)
         return result
+
+
+def _as_array(out):
+    return out.data if isinstance(out, Tensor) else np.asarray(out)
+
+
+def _share_version(result, source):
+    """A view shares the version counter of the tensor it views, so an in-place change through any alias is
+    seen by every node that saved one of them."""
+    if isinstance(source, Tensor) and result.data.base is not None and np.may_share_memory(result.data, source.data):
+        result._version = source._version
 
 
 class UnrecordedNode(Node):
@@ -322,18 +402,23 @@ def _seed_list(grads, n):
     return _as_tensor_list(grads) if isinstance(grads, (Tensor, list, tuple)) else [grads]
 
 
-def _seed(output, grad):
+def _seed(output, grad, arrays):
+    """The gradient backward starts from at `output`: an array (array execution) or a Tensor."""
     if grad is None:
         if output.data.size != 1:
             raise RuntimeError(f"backward: grad can be created implicitly only for a scalar output, this one has "
                                f"shape {output.shape}; pass grad= (a tensor of that shape), or reduce first (.sum())")
-        return Tensor._wrap(np.ones(output.shape, output.dtype))
-    g = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=output.dtype)
-    if g.shape != output.shape:
-        raise RuntimeError(f"backward: grad has shape {g.shape} but the output has shape {output.shape}")
-    if isinstance(grad, Tensor) and grad.requires_grad:
-        return grad
-    return Tensor._wrap(np.array(g, dtype=output.dtype))
+        g = np.ones(output.shape, output.dtype)
+    else:
+        if not arrays and isinstance(grad, Tensor) and grad.requires_grad:
+            if grad.shape != output.shape:
+                raise RuntimeError(f"backward: grad has shape {grad.shape} but the output has shape {output.shape}")
+            return grad  # create_graph: the seed itself may be differentiated
+        g = grad.data if isinstance(grad, Tensor) else np.asarray(grad)
+        if g.shape != output.shape:
+            raise RuntimeError(f"backward: grad has shape {g.shape} but the output has shape {output.shape}")
+        g = np.array(g, dtype=output.dtype)
+    return g if arrays else Tensor._wrap(g)
 
 
 def dependencies(start):
@@ -352,53 +437,92 @@ def dependencies(start):
     return deps
 
 
-def _check_grad(node, i, g, parent):
-    if not isinstance(g, Tensor):
-        g = Tensor._wrap(np.asarray(g))
-    shape, dtype = parent.shape, parent.dtype  # a Node records its output's shape and dtype
-    if g.shape != shape:
+def _call_rule(node, g, arrays):
+    """Run the node's rule on g: on arrays when asked and the rule takes them, else on Tensors.
+    Returns the gradients as a tuple (arrays or Tensors, as the execution)."""
+    rule = node.rule
+    node.arrays = arrays and getattr(rule, "takes_arrays", False)
+    try:
+        results = rule(node, g if node.arrays or not arrays else Tensor._wrap(g))
+    finally:
+        node.arrays = False
+    if not isinstance(results, (tuple, list)):
+        results = (results,)
+    n_inputs = len(node.parents)
+    last_tensor = node.last_tensor_input
+    if len(results) < last_tensor or any(r is not None for r in results[n_inputs:]):
+        raise RuntimeError(f"op '{node.op.name}': its backward rule {node.rule_name()} returned {len(results)} "
+                           f"gradient(s) for {n_inputs} input(s) ({last_tensor} up to its last tensor input); return "
+                           "one per input, None for an input that needs no gradient")
+    return results
+
+
+def _as_grad(node, i, g, parent, arrays):
+    """Input i's gradient as an array (array execution) or Tensor, checked against the input's shape and dtype."""
+    data = g.data if isinstance(g, Tensor) else g
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    if data.shape != parent.shape:
         raise RuntimeError(f"op '{node.op.name}': its backward rule {node.rule_name()} returned a gradient of shape "
-                           f"{g.shape} for input {i}, whose shape is {shape}; a rule must return one gradient per "
-                           "input, of that input's shape")
-    if g.dtype != dtype:
-        raise RuntimeError(f"op '{node.op.name}': its backward rule {node.rule_name()} returned a {g.dtype} gradient "
-                           f"for input {i}, which is {dtype}")
-    return g
+                           f"{data.shape} for input {i}, whose shape is {parent.shape}; a rule must return one "
+                           "gradient per input, of that input's shape")
+    if data.dtype != parent.dtype:
+        raise RuntimeError(f"op '{node.op.name}': its backward rule {node.rule_name()} returned a {data.dtype} gradient "
+                           f"for input {i}, which is {parent.dtype}")
+    if arrays:
+        return data
+    return g if isinstance(g, Tensor) else Tensor._wrap(data)
 
 
-def _call_hook(hook, g):
-    """A hook's return value replaces the gradient; None keeps it (a Tensor has no truth value)."""
-    result = hook(g)
-    return g if result is None else result
+def _run_hooks(hooks, g, arrays, owner):
+    """Call each hook with the gradient (a Tensor); a returned tensor replaces it after the same checks as a
+    rule's result. Returns the gradient in the execution's form."""
+    t = Tensor._wrap(g) if arrays else g
+    for hook in list(hooks):
+        result = hook(t)
+        if result is None:
+            continue
+        data = result.data if isinstance(result, Tensor) else None
+        if data is None or data.shape != t.shape or data.dtype != t.dtype:
+            what = f"a {type(result).__name__}" if data is None else f"a {data.dtype} gradient of shape {data.shape}"
+            raise RuntimeError(f"hook {rule_name(hook)} on {owner} returned {what}; a hook must return None or a "
+                               f"tensor of the gradient's shape {t.shape} and dtype {t.dtype}")
+        t = result
+    return t.data if arrays else t
+
+
+def _base_id(array):
+    return id(array if array.base is None else array.base)
 
 
 def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=None):
     """Propagate `grads` from `roots` to the leaves in topological order.
 
-    Without `capture` gradients accumulate into the leaves' `.grad`; with `capture` (a dict whose keys
-    are leaf tensors or nodes) they are returned in it instead and no `.grad` is touched.
+    Two executions of the same rules: without `create_graph` (and with no observer, which must see every
+    op of backward) gradients are NumPy arrays and rules that take arrays run on them directly; with it
+    they are Tensors and every step of every rule is recorded. Without `capture` gradients accumulate into
+    the leaves' `.grad`; with `capture` (a dict whose keys are leaf tensors or nodes) they are returned in
+    it instead and no `.grad` is touched.
     """
+    arrays = not create_graph and not _observers
     deps = dependencies(r.grad_fn for r in roots if r.grad_fn is not None)
-    pending, leaf_grads, ready = {}, {}, []
+    pending, ready = {}, []  # node or leaf -> [gradient, owned: a buffer this pass made, safe to add into]
     for root, g in zip(roots, grads):
         target = root.grad_fn or root
-        if target in pending or target in leaf_grads:
-            bucket = pending if target in pending else leaf_grads
-            bucket[target] = bucket[target] + g
-        elif type(target) is Node:
-            pending[target] = g
-            if not deps.get(target):
-                ready.append(target)
-        else:
-            leaf_grads[target] = g
+        _add_pending(pending, target, g, arrays)
+        if type(target) is Node and not deps.get(target) and target not in ready:
+            ready.append(target)
+    exposed = set()  # ids of the arrays a user can see (hooks, leaves, captured results)
     token, phase_token = _grad_enabled.set(bool(create_graph)), _phase.set("backward")
     try:
         while ready:
             node = ready.pop()
-            g = pending.pop(node, None)
+            entry = pending.pop(node, None)
+            g = None if entry is None else entry[0]
             if g is not None and node.hooks:
-                for hook in list(node.hooks):
-                    g = _call_hook(hook, g)
+                g = _run_hooks(node.hooks, g, arrays, f"op '{node.op.name}'")
+                if arrays:
+                    exposed.add(_base_id(g))
             if capture is not None and node in capture:
                 capture[node] = g
             results = ()
@@ -407,12 +531,7 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                     raise RuntimeError(f"op '{node.op.name}': trying to backward through the graph a second time; "
                                        "its buffers were freed by the first backward. Pass retain_graph=True to "
                                        "the first backward() if you need to run it again")
-                results = node.rule(node, g)
-                if not isinstance(results, (tuple, list)):
-                    results = (results,)
-                if len(results) != len(node.parents) and any(node.parents[len(results):]):
-                    raise RuntimeError(f"op '{node.op.name}': its backward rule {node.rule_name()} returned "
-                                       f"{len(results)} gradients for {len(node.parents)} inputs")
+                results = _call_rule(node, g, arrays)
                 if not retain_graph:
                     node.release()
             for i, parent in enumerate(node.parents):
@@ -420,35 +539,70 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                     continue
                 ig = results[i] if i < len(results) else None
                 if ig is not None:
-                    if type(ig) is not Tensor or ig.data.shape != parent.shape or ig.data.dtype != parent.dtype:
-                        ig = _check_grad(node, i, ig, parent)
+                    ig = _as_grad(node, i, ig, parent, arrays)
                     if _anomaly[0]:
-                        _check_finite(ig.data, f"gradient for input {i}", node)
-                    bucket = pending if type(parent) is Node else leaf_grads
-                    prev = bucket.get(parent)
-                    bucket[parent] = ig if prev is None else prev + ig
+                        _check_finite(ig if arrays else ig.data, f"gradient for input {i}", node)
+                    _add_pending(pending, parent, ig, arrays)
                 if type(parent) is Node:
                     deps[parent] -= 1
                     if deps[parent] == 0:
                         ready.append(parent)
-        given = set()  # ids of the gradient arrays already handed to a leaf in this pass
-        for leaf, g in leaf_grads.items():
+        given = set()  # ids of the Tensors handed to a leaf (create_graph)
+        for leaf, (g, owned) in pending.items():
+            if type(leaf) is Node:
+                continue
             if leaf._hooks:
-                for hook in list(leaf._hooks):
-                    g = _call_hook(hook, g)
+                g = _run_hooks(leaf._hooks, g, arrays, f"a leaf of shape {leaf.shape}")
+                owned = False
             if capture is not None:
                 if leaf in capture:
                     capture[leaf] = g
                 continue
-            if not create_graph:  # no two leaves share a .grad array, and none is a read-only broadcast
-                base = g.data if g.data.base is None else g.data.base
-                if id(base) in given or not g.data.flags.writeable:
-                    g = Tensor._wrap(np.array(g.data))
-                given.add(id(base))
-            leaf.grad = g if leaf.grad is None else leaf.grad + g
+            if arrays:
+                _accumulate_array(leaf, g, owned, exposed)
+            else:
+                if id(g) in given:  # no two leaves share a .grad tensor
+                    g = g.clone()
+                given.add(id(g))
+                leaf.grad = g if leaf.grad is None else leaf.grad + g
+        if capture is not None and arrays:
+            for key, g in capture.items():
+                if g is not None and not isinstance(g, Tensor):
+                    capture[key] = Tensor._wrap(np.array(g) if _base_id(g) in exposed else g)
+                    exposed.add(_base_id(g))
     finally:
         _phase.reset(phase_token)
         _grad_enabled.reset(token)
+
+
+def _add_pending(pending, target, g, arrays):
+    """Add g into target's pending gradient: in place into a buffer this pass made, out of place otherwise."""
+    entry = pending.get(target)
+    if entry is None:
+        pending[target] = [g, False]
+    elif not arrays:
+        entry[0] = entry[0] + g
+    elif entry[1]:
+        np.add(entry[0], g, out=entry[0])
+    else:
+        entry[0], entry[1] = np.asarray(entry[0] + g), True
+
+
+def _accumulate_array(leaf, g, owned, exposed):
+    """leaf.grad += g (array execution). The first gradient is kept as is when nothing else can see its memory
+    (a copy otherwise, so no two leaves share a .grad array); later ones are added in place, as PyTorch's
+    AccumulateGrad does."""
+    current = leaf.grad
+    if current is None:
+        if not owned and (_base_id(g) in exposed or not g.flags.writeable):
+            g = np.array(g)
+        exposed.add(_base_id(g))
+        leaf.grad = Tensor._wrap(g)
+    elif not current._requires_grad and current.data.flags.writeable and current.data.shape == g.shape:
+        np.add(current.data, g, out=current.data, casting="same_kind")
+        current._version[0] += 1
+    else:
+        leaf.grad = Tensor._wrap(np.asarray(current.data + g))
 
 
 def backward(tensors, grads=None, retain_graph=None, create_graph=False):
@@ -459,7 +613,8 @@ def backward(tensors, grads=None, retain_graph=None, create_graph=False):
         if not t.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; did you mean to "
                                "set requires_grad=True on an input, or is the computation inside mg.no_grad()?")
-    seeds = [_seed(t, g) for t, g in zip(tensors, grads)]
+    arrays = not create_graph and not _observers
+    seeds = [_seed(t, g, arrays) for t, g in zip(tensors, grads)]
     run_backward(tensors, seeds, create_graph if retain_graph is None else retain_graph, create_graph)
 
 
@@ -474,7 +629,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not t.requires_grad:
             raise RuntimeError("grad: an output does not require grad; it does not depend on any input that does")
     capture = {t.grad_fn or t: None for t in inputs}
-    seeds = [_seed(t, g) for t, g in zip(outputs, grad_outputs)]
+    arrays = not create_graph and not _observers
+    seeds = [_seed(t, g, arrays) for t, g in zip(outputs, grad_outputs)]
     run_backward(outputs, seeds, create_graph if retain_graph is None else retain_graph, create_graph, capture)
     result = []
     for i, t in enumerate(inputs):

@@ -23,7 +23,9 @@ whatever NumPy does internally; the backward rules count their own minigrad ops.
 import numpy as np
 
 from .autograd import Cost, Function, backward_rules, enable_grad, grad
-from .ops._common import const, lift, per_element, unbroadcast
+from .ops import xp
+from .ops._common import array_of, lift, per_element, unbroadcast
+from .ops.elementwise import Op
 from .tensor import Tensor, default_rng
 
 __all__ = ["Surrogate", "Identity", "Clipped", "ApproxSign", "SwishSign", "Tanh", "HardSigmoid", "ReLU",
@@ -68,9 +70,12 @@ class Surrogate:
     `smooth(x)`: the function it stands for (minigrad ops); `derivative(x)`: its derivative (minigrad ops, so
     a smooth surrogate works under create_graph=True); `kinks()`: where the derivative jumps;
     `hard`: the name of the hard op it is meant for ('sign', 'heaviside' or 'round').
-    Calling it as a backward rule gives `g * derivative(x)`, x being the op's saved input.
+    Calling it as a backward rule gives `g * derivative(x)`, x being the op's saved input. A surrogate whose
+    `derivative` is written in `mg.xp` (as every one of the catalogue) sets `takes_arrays = True` and then runs
+    on plain arrays when no higher-order graph is recorded.
     """
     hard = "sign"
+    takes_arrays = False
 
     def smooth(self, x):
         raise NotImplementedError(f"{type(self).__name__}: a Surrogate must define smooth(x)")
@@ -110,8 +115,10 @@ class Surrogate:
 
 
 def _mask(condition, like):
-    """A constant 0/1 tensor of like's dtype: the derivative of a piecewise-linear surrogate."""
-    return const(condition, like.dtype)
+    """condition as 0/1 values of like's dtype (an array for an array, a constant Tensor for a Tensor): the
+    derivative of a piecewise-linear surrogate."""
+    mask = np.asarray(condition).astype(like.dtype)
+    return Tensor._wrap(mask) if isinstance(like, Tensor) else mask
 
 
 class Identity(Surrogate):
@@ -120,6 +127,7 @@ class Identity(Surrogate):
     smooth(x) = x. The default for round, floor and ceil.
     """
     hard = "round"
+    takes_arrays = True
 
     def smooth(self, x):
         return lift(x) * 1
@@ -139,6 +147,7 @@ class Clipped(Surrogate):
     """
     clip = Param()
     inclusive = Param(bool, shown_unless=True)
+    takes_arrays = True
 
     def __init__(self, clip=1.0, inclusive=True):
         self.clip, self.inclusive = clip, inclusive
@@ -147,7 +156,7 @@ class Clipped(Surrogate):
         return lift(x).clip(-self.clip, self.clip)
 
     def derivative(self, x):
-        a = np.abs(x.data)
+        a = np.abs(array_of(x))
         return _mask(a <= self.clip if self.inclusive else a < self.clip, x)
 
     def kinks(self):
@@ -159,13 +168,14 @@ class ApproxSign(Surrogate):
 
     smooth(x) = 2u - u|u| with u = clip(x, -1, 1)  (that is 2x + x^2 for x < 0, 2x - x^2 for x >= 0).
     """
+    takes_arrays = True
 
     def smooth(self, x):
         u = lift(x).clip(-1.0, 1.0)
         return 2 * u - u * u.abs()
 
     def derivative(self, x):
-        return (2 - 2 * x.abs()).relu()
+        return xp.relu(2 - 2 * xp.abs(x))
 
     def kinks(self):
         return (-1.0, 0.0, 1.0)
@@ -179,6 +189,7 @@ class SwishSign(Surrogate):
     (1 / (1 + cosh z) = 2 s (1 - s), tanh(z/2) = 2s - 1) and never overflows. Larger beta: closer to sign.
     """
     beta = Param()
+    takes_arrays = True
 
     def __init__(self, beta=5.0):
         self.beta = beta
@@ -190,7 +201,7 @@ class SwishSign(Surrogate):
 
     def derivative(self, x):
         bx = x * self.beta
-        s, r = bx.sigmoid(), (-bx).sigmoid()  # r = 1 - s, without cancellation when s is near 1
+        s, r = xp.sigmoid(bx), xp.sigmoid(-bx)  # r = 1 - s, without cancellation when s is near 1
         return 2 * self.beta * s * r * (2 - bx * (s - r))
 
 
@@ -201,6 +212,7 @@ class Tanh(Surrogate):
     "Hierarchical Multiscale Recurrent Neural Networks").
     """
     slope = Param()
+    takes_arrays = True
 
     def __init__(self, slope=1.0):
         self.slope = slope
@@ -209,7 +221,7 @@ class Tanh(Surrogate):
         return (lift(x) * self.slope).tanh()
 
     def derivative(self, x):
-        t = (x * self.slope).tanh()
+        t = xp.tanh(x * self.slope)
         return self.slope * (1 - t * t)
 
 
@@ -221,6 +233,7 @@ class HardSigmoid(Surrogate):
     """
     hard = "heaviside"
     slope = Param()
+    takes_arrays = True
 
     def __init__(self, slope=1.0):
         self.slope = slope
@@ -229,7 +242,7 @@ class HardSigmoid(Surrogate):
         return ((lift(x) * self.slope + 1) * 0.5).clip(0.0, 1.0)
 
     def derivative(self, x):
-        return _mask(np.abs(x.data * self.slope) <= 1, x) * (self.slope / 2)
+        return _mask(np.abs(array_of(x) * self.slope) <= 1, x) * (self.slope / 2)
 
     def kinks(self):
         return (-1 / self.slope, 1 / self.slope)
@@ -242,12 +255,13 @@ class ReLU(Surrogate):
     in Training Activation Quantized Neural Nets").
     """
     hard = "heaviside"
+    takes_arrays = True
 
     def smooth(self, x):
         return lift(x).relu()
 
     def derivative(self, x):
-        return _mask(x.data > 0, x)
+        return _mask(array_of(x) > 0, x)
 
     def kinks(self):
         return (0.0,)
@@ -261,6 +275,7 @@ class ClippedReLU(Surrogate):
     """
     hard = "heaviside"
     clip = Param()
+    takes_arrays = True
 
     def __init__(self, clip=1.0):
         self.clip = clip
@@ -269,7 +284,8 @@ class ClippedReLU(Surrogate):
         return lift(x).clip(0.0, self.clip)
 
     def derivative(self, x):
-        return _mask((x.data >= 0) & (x.data <= self.clip), x)
+        a = array_of(x)
+        return _mask((a >= 0) & (a <= self.clip), x)
 
     def kinks(self):
         return (0.0, self.clip)
@@ -280,10 +296,11 @@ class Zero(Surrogate):
 
     smooth(x) is the hard sign itself. Training through it goes nowhere: it shows why a surrogate is needed.
     """
+    takes_arrays = True
 
     def smooth(self, x):
         x = lift(x)
-        return _mask(np.where(x.data >= 0, 1, -1), x)
+        return _mask(np.where(array_of(x) >= 0, 1, -1), x)
 
     def derivative(self, x):
         return _mask(np.zeros(x.shape, bool), x)
@@ -430,7 +447,7 @@ def _check_bits(op, bits, least=1):
     return int(bits)
 
 
-class Quantize(Function):
+class Quantize(Op):
     """DoReFa's quantize_k on [lo, hi] (Zhou et al. 2016, "DoReFa-Net"), with n = 2^bits - 1 levels:
 
         r = (clip(x, lo, hi) - lo) / (hi - lo),   y = lo + (hi - lo) round(n r) / n
@@ -439,21 +456,20 @@ class Quantize(Function):
 
     @staticmethod
     def forward(ctx, x, bits, lo=0.0, hi=1.0):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x)  # for a surrogate given in its place
+        ctx.inside = (x.data >= lo) & (x.data <= hi)
         n = 2 ** bits - 1
         r = (np.clip(x.data, lo, hi) - lo) / (hi - lo)
         return _same_dtype(lo + (hi - lo) * (np.round(n * r) / n), x)
 
     @staticmethod
     def backward(ctx, g):
-        x, = ctx.saved_tensors
-        return g * _mask((x.data >= ctx.lo) & (x.data <= ctx.hi), g)
+        return g * ctx.inside
 
     cost = per_element(1)
 
 
-class FakeQuantize(Function):
+class FakeQuantize(Op):
     """PyTorch's fake_quantize_per_tensor_affine / fake_quantize_per_channel_affine, bit for bit:
 
         q = round(x * (1 / scale)) + zero_point         (round half to even, 1/scale in float32)
@@ -483,7 +499,7 @@ class FakeQuantize(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * _mask(ctx.inside, g)
+        return g * ctx.inside
 
     cost = per_element(1)
 
@@ -517,7 +533,7 @@ class Ternarize(Function):
     cost = per_element(1)
 
 
-class LSQ(Function):
+class LSQ(Op):
     """Learned step size quantization (Esser et al. 2020, "Learned Step Size Quantization"):
 
         v = x / s,   y = round(clip(v, -Q_N, Q_P)) * s
@@ -542,19 +558,20 @@ class LSQ(Function):
     def backward(ctx, g):
         x, step = ctx.saved_tensors
         need_x, need_step = ctx.needs_input_grad[:2]
-        inside = _mask(~(ctx.low | ctx.high), g)
+        inside = ~(ctx.low | ctx.high)
         gx = g * inside if need_x else None
         gs = None
         if need_step:
             v = x / step
-            ends = _mask(ctx.high * ctx.qp - ctx.low * ctx.qn, g)
-            gs = unbroadcast(g * ((_mask(np.round(v.data), g) - v) * inside + ends) * ctx.grad_scale, step)
+            ends = (ctx.high * ctx.qp - ctx.low * ctx.qn).astype(g.dtype)
+            gs = unbroadcast(g * ((_mask(np.round(array_of(v)), v) - v) * inside + ends) * ctx.grad_scale,
+                             (step.shape, step.dtype))
         return gx, gs
 
     cost = per_element(1)
 
 
-class PACT(Function):
+class PACT(Op):
     """Parameterized clipping activation (Choi et al. 2018, "PACT"), n = 2^bits - 1:
 
         y = round(clip(x, 0, alpha) * n / alpha) * alpha / n
@@ -563,7 +580,7 @@ class PACT(Function):
 
     @staticmethod
     def forward(ctx, x, alpha, bits):
-        ctx.save_for_backward(x, alpha)
+        ctx.like_alpha = alpha.shape, alpha.dtype
         ctx.inside = (x.data >= 0) & (x.data <= alpha.data)
         ctx.above = x.data >= alpha.data
         n = 2 ** bits - 1
@@ -572,10 +589,9 @@ class PACT(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, alpha = ctx.saved_tensors
         need_x, need_alpha = ctx.needs_input_grad[:2]
-        return (g * _mask(ctx.inside, g) if need_x else None,
-                unbroadcast(g * _mask(ctx.above, g), alpha) if need_alpha else None)
+        return (g * ctx.inside if need_x else None,
+                unbroadcast(g * ctx.above, ctx.like_alpha) if need_alpha else None)
 
     cost = per_element(1)
 

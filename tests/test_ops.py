@@ -129,10 +129,10 @@ test_argmax = op_test(mg.argmax, np.argmax, grad=False,
 # ---- movement ------------------------------------------------------------------------------------
 test_reshape = op_test(lambda x, shape: mg.reshape(x, shape), np.reshape, name="reshape", kwargs=lambda x: st.sampled_from(
     [x.shape[::-1], (-1,), (1,) + x.shape, (x.size, 1)]).map(lambda s: {"shape": s}))
-test_transpose = op_test(mg.transpose, lambda x, axis0, axis1: np.swapaxes(x, axis0, axis1),
+test_transpose = op_test(mg.transpose, lambda x, dim0, dim1: np.swapaxes(x, dim0, dim1),
                          inputs=single(nonscalar()),
-                         kwargs=lambda x: st.fixed_dictionaries({"axis0": st.integers(-x.ndim, x.ndim - 1),
-                                                                 "axis1": st.integers(-x.ndim, x.ndim - 1)}))
+                         kwargs=lambda x: st.fixed_dictionaries({"dim0": st.integers(-x.ndim, x.ndim - 1),
+                                                                 "dim1": st.integers(-x.ndim, x.ndim - 1)}))
 test_permute = op_test(lambda x, axes: mg.permute(x, *axes), lambda x, axes: np.transpose(x, axes), name="permute",
                        kwargs=lambda x: st.permutations(range(x.ndim)).map(lambda p: {"axes": tuple(p)}))
 
@@ -347,18 +347,18 @@ def test_pow_tensor_exponent_at_zero_base_has_finite_exponent_gradient():
 
 
 def test_matmul_shape_error_names_op_and_both_shapes():
-    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
+    with pytest.raises(RuntimeError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
         mg.randn(2, 3) @ mg.randn(4, 5)
 
 
 @pytest.mark.parametrize("op", [mg.add, mg.mul, mg.sub, mg.div, mg.maximum])
 def test_binary_shape_error_names_both_shapes(op):
-    with pytest.raises(ValueError, match=rf"{op.__name__}: shapes \(2, 3\) and \(4,\)"):
+    with pytest.raises(RuntimeError, match=rf"{op.__name__}: shapes \(2, 3\) and \(4,\)"):
         op(mg.ones(2, 3), mg.ones(4))
 
 
 def test_concat_shape_error_names_shapes():
-    with pytest.raises(ValueError, match=r"concat.*\(2, 3\).*\(2, 4\)"):
+    with pytest.raises(RuntimeError, match=r"cat.*\(2, 3\).*\(2, 4\)"):
         mg.concat([mg.ones(2, 3), mg.ones(2, 4)], axis=0)
 
 

@@ -1,18 +1,18 @@
 """Differentiable ops, one family a file, and the Tensor methods and operators built on them."""
 from ..tensor import Tensor
-from . import elementwise, inplace, linalg, reduce, shape
+from . import elementwise, inplace, linalg, reduce, shape, xp
 from .elementwise import (abs, add, astype, clip, cos, div, erf, exp, gelu, leaky_relu, log, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sin, sqrt, sub, tanh, where)
 from .linalg import matmul
-from .reduce import argmax, argmin, logsumexp, log_softmax, max, mean, min, softmax, sum, var
-from .shape import (broadcast_to, cat, concat, expand, flatten, getitem, pad, permute, reshape, split, squeeze,
-                    stack, transpose, unsqueeze)
+from .reduce import (amax, amin, argmax, argmin, logsumexp, log_softmax, max, mean, min, softmax, std, sum, var)
+from .shape import (broadcast_to, cat, clone, concat, concatenate, contiguous, expand, flatten, gather, getitem, pad,
+                    permute, reshape, split, squeeze, stack, transpose, unsqueeze, view)
 
 __all__ = ["abs", "add", "astype", "clip", "cos", "div", "erf", "exp", "gelu", "leaky_relu", "log", "maximum",
            "minimum", "mul", "neg", "pow", "relu", "sigmoid", "sin", "sqrt", "sub", "tanh", "where", "matmul",
-           "argmax", "argmin", "logsumexp", "log_softmax", "max", "mean", "min", "softmax", "sum", "var",
-           "broadcast_to", "cat", "concat", "expand", "flatten", "getitem", "pad", "permute", "reshape", "split",
-           "squeeze", "stack", "transpose", "unsqueeze"]
+           "amax", "amin", "argmax", "argmin", "logsumexp", "log_softmax", "max", "mean", "min", "softmax", "std", "sum",
+           "var", "broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
+           "getitem", "pad", "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze", "view", "xp"]
 
 
 def _reflected(fn):
@@ -20,7 +20,7 @@ def _reflected(fn):
 
 
 def _comparison(op):
-    return lambda self, other: op.apply(self, elementwise.lift(other, self))
+    return lambda self, other: elementwise.compare(op, self, other)
 
 
 # The Tensor's methods and operators: each is one of the functions above.
@@ -35,15 +35,16 @@ _METHODS = {
     "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp, "log": log, "sqrt": sqrt,
     "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "erf": erf,
     "leaky_relu": leaky_relu, "gelu": gelu, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
-    "astype": astype, "matmul": matmul, "sum": sum, "mean": mean, "var": var, "max": max, "min": min,
-    "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin,
-    "reshape": reshape, "view": reshape, "permute": permute, "transpose": transpose, "expand": expand,
+    "astype": astype, "matmul": matmul, "sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min,
+    "amax": amax, "amin": amin, "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax,
+    "argmax": argmax, "argmin": argmin,
+    "reshape": reshape, "view": view, "permute": permute, "transpose": transpose, "expand": expand,
     "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten, "pad": pad,
-    "split": split,
+    "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "copy_": inplace.copy_,
     "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_,
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)
-Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))), doc="All axes reversed.")
-Tensor.mT = property(lambda self: transpose(self, -2, -1), doc="The last two axes swapped.")
+Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self.ndim)))), doc="All dims reversed.")
+Tensor.mT = property(shape.matrix_transpose, doc="The last two dims swapped (needs at least 2 dims).")

@@ -1,8 +1,16 @@
-"""Small helpers shared by the op families: lifting numbers to tensors, undoing broadcasting, costs."""
+"""Small helpers shared by the op families: promotion of operands, dims, undoing broadcasting, costs."""
+import operator
+
 import numpy as np
 
 from ..autograd import Cost
-from ..tensor import DEFAULT_FLOAT, Tensor
+from ..dtypes import compute_dtype, result_type
+from ..tensor import Tensor
+
+
+def array_of(x):
+    """The NumPy array of a Tensor, or x itself: masks and shapes in rules that run on either."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 def meta(t):
@@ -10,20 +18,38 @@ def meta(t):
     return t.data.shape, t.data.dtype
 
 
+def _is_number(x):
+    return isinstance(x, (bool, int, float, complex, np.generic))
+
+
 def lift(x, like=None):
-    """A Tensor for x. A Python number takes the dtype of `like`, so a float32 graph stays float32."""
+    """A Tensor for x. A Python number next to a tensor `like` takes the dtype the pair promotes to
+    (so 2.0 next to a float32 tensor is float32, next to an int64 tensor the default float)."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, np.generic) and x.dtype.kind in "biuf":
-        x = x.item()  # a NumPy scalar (np.sqrt(2)) is a number too: it must not upcast a float32 graph
-    if like is not None and type(x) in (float, int, bool):
-        dtype = like.data.dtype
-        if dtype.kind == "f":
-            return Tensor._wrap(np.array(x, dtype))
-        if dtype.kind == "b" and not isinstance(x, bool) or dtype.kind in "iu" and isinstance(x, float):
-            dtype = DEFAULT_FLOAT if isinstance(x, float) else np.dtype(np.int64)
-        return Tensor._wrap(np.asarray(x, dtype))
+    if like is not None and _is_number(x):
+        dtype = result_type(like, x)
+        return Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, compute_dtype(dtype)))
     return Tensor(x)
+
+
+def promote(*operands):
+    """The operands as Tensors of one dtype (PyTorch's promotion, `minigrad.dtypes.result_type`), and that dtype.
+
+    Tensors of another dtype are cast (a differentiable astype, so their gradient comes back in their own
+    dtype); numbers become 0-d tensors. Next to float16 a number stays float32, as PyTorch computes
+    half-precision arithmetic with scalars in float32 and rounds once (the caller casts the result)."""
+    dtype = result_type(*operands)
+    out = []
+    for x in operands:
+        if isinstance(x, Tensor):
+            out.append(x if x.data.dtype == dtype else x.astype(dtype))
+        elif _is_number(x):
+            out.append(Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, compute_dtype(dtype))))
+        else:
+            t = Tensor(x)
+            out.append(t if t.data.dtype == dtype else t.astype(dtype))
+    return out, dtype
 
 
 def const(array, dtype):
@@ -33,28 +59,52 @@ def const(array, dtype):
 
 def unbroadcast(g, like):
     """Sum a gradient over the axes broadcasting added, and cast it, to match `like`'s shape and dtype.
-    `like` is a tensor or a (shape, dtype) pair from `meta`."""
+    `like` is a tensor or a (shape, dtype) pair from `meta`. Works on arrays and on Tensors."""
     shape, dtype = like if type(like) is tuple else (like.data.shape, like.data.dtype)
-    if g.data.shape != shape:
+    if g.shape != shape:
         lead = g.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
         g = g.sum(axis=axes, keepdims=True).reshape(shape)
-    if g.data.dtype != dtype:
+    if g.dtype != dtype:
         g = g.astype(dtype)
     return g
 
 
-def normalize_axes(axis, ndim):
-    """axis (None, int or tuple) as a sorted tuple of non-negative axes."""
-    if axis is None:
+# ---- dims: one normaliser for every dim argument ---------------------------------------------------
+def normalize_dim(dim, ndim, op="op"):
+    """dim as a non-negative index into ndim dimensions (a 0-d tensor accepts 0 and -1, as PyTorch).
+    Out of range: IndexError naming the op, the dim and the tensor's number of dimensions."""
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int (or a tuple of ints), got {type(dim).__name__} {dim!r}")
+    dim = operator.index(dim)
+    n = ndim if ndim else 1
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim}) "
+                         f"for a tensor with {ndim} dimension{'s' if ndim != 1 else ''}")
+    return dim % n
+
+
+def normalize_dims(dim, ndim, op="op"):
+    """dim (None: all, an int, a tuple or list of ints) as a sorted tuple of non-negative dims; a repeated dim
+    is an error. On a 0-d tensor the result is () whatever dims were named."""
+    if dim is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
-    return tuple(sorted(out))
+    dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
+    out = [normalize_dim(d, ndim, op) for d in dims]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dims} names the same dimension more than once")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def dim_args(op, dim, keepdim, axis, keepdims, default=None):
+    """Merge PyTorch's (dim, keepdim) and NumPy's (axis, keepdims) spellings of the same arguments."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim= and axis= (the same argument in PyTorch's and NumPy's spelling)")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return (default if dim is None else dim), bool(keepdim)
 
 
 def kept_shape(shape, axes):

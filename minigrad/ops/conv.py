@@ -14,8 +14,10 @@ order flow through them, and the FLOPs of a convolution are those of the matmul 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..autograd import Cost, Function, is_grad_enabled
-from ._common import const, lift
+from ..autograd import Cost, is_grad_enabled
+from . import xp
+from ._common import lift
+from .elementwise import Op
 
 
 def _pair(v, name, op):
@@ -65,7 +67,7 @@ def _geometry(shape, kernel_size, stride, padding, dilation, op):
     return k, s, pads, d, out
 
 
-class Unfold(Function):
+class Unfold(Op):
     """im2col: x (N, C, H, W) -> cols (C*KH*KW, N*OH*OW), cols[(c,i,j),(n,p,q)] = xpad[n, c, p sh + i dh, q sw + j dw].
     dx = fold(g) (col2im, the adjoint)."""
 
@@ -89,7 +91,7 @@ class Unfold(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return Fold.apply(g, ctx.in_shape, *ctx.geometry)
+        return xp.apply(Fold, g, ctx.in_shape, *ctx.geometry)
 
     @staticmethod
     def cost(ctx, out, x, *args, **kwargs):
@@ -108,7 +110,7 @@ def _inside(offset, stride, count, size):
     return slice(start, offset + last * stride + 1, stride), slice(first, last + 1)
 
 
-class Fold(Function):
+class Fold(Op):
     """col2im: cols (C*KH*KW, N*OH*OW) -> x (N, C, H, W), adding each entry back where unfold took it.
     dcols = unfold(g). A loop over the KH*KW kernel offsets, each a strided add of a whole slab; entries that
     unfold took from the padding are dropped."""
@@ -132,7 +134,7 @@ class Fold(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return Unfold.apply(g, *ctx.geometry)
+        return xp.apply(Unfold, g, *ctx.geometry)
 
     @staticmethod
     def cost(ctx, out, cols, *args, **kwargs):
@@ -140,7 +142,7 @@ class Fold(Function):
         return Cost(flops=cols.size, category="movement")
 
 
-class WindowMax(Function):
+class WindowMax(Op):
     """y = max over axis 1 of pooling windows (C, K, N, OH, OW) -> (C, N, OH, OW).
     dwindows = g at the first maximum of each window, 0 elsewhere (PyTorch's max-pool convention for ties).
     The first maximum is found by a loop over the K window positions (argmax along a middle axis is slow)."""
@@ -161,7 +163,7 @@ class WindowMax(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return WindowScatter.apply(g, ctx.first)
+        return xp.apply(WindowScatter, g, ctx.first)
 
     @staticmethod
     def cost(ctx, out, windows):
@@ -169,7 +171,7 @@ class WindowMax(Function):
         return Cost(flops=windows.size, category="reduction")
 
 
-class WindowScatter(Function):
+class WindowScatter(Op):
     """g placed at the chosen entry of each window (mask `first`, one True per window), zeros elsewhere: the
     adjoint of WindowMax.   dg = the chosen entries of the upstream gradient."""
     name = "window_scatter"
@@ -181,14 +183,14 @@ class WindowScatter(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return WindowPick.apply(g, ctx.first)
+        return xp.apply(WindowPick, g, ctx.first)
 
     @staticmethod
     def cost(ctx, out, *args):
         return Cost(category="movement")
 
 
-class WindowPick(Function):
+class WindowPick(Op):
     """The chosen entry of each window (mask `first`, one True per window): the adjoint of WindowScatter."""
     name = "window_pick"
 
@@ -199,7 +201,7 @@ class WindowPick(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return WindowScatter.apply(g, ctx.first)
+        return xp.apply(WindowScatter, g, ctx.first)
 
     @staticmethod
     def cost(ctx, out, *args):
@@ -217,7 +219,7 @@ def fold(cols, output_shape, kernel_size, stride=1, padding=0, dilation=1):
     return Fold.apply(lift(cols), tuple(output_shape), kernel_size, stride, padding, dilation)
 
 
-class BatchNorm(Function):
+class BatchNorm(Op):
     """Batch normalisation with batch statistics over `axes` (Ioffe & Szegedy, ICML 2015), in one op:
 
         xhat = (x - mean) / sqrt(var + eps),   y = xhat w + b       (var biased; w, b broadcast per channel)
@@ -259,7 +261,7 @@ class BatchNorm(Function):
             inv = ((centred * centred).mean(axis=axes, keepdims=True) + ctx.eps) ** -0.5
             xhat = centred * inv
         else:
-            xhat, inv = const(ctx.xhat, g.dtype), const(ctx.inv, g.dtype)
+            xhat, inv = ctx.xhat, ctx.inv
         g_sum = g.sum(axis=axes, keepdims=True)
         gx_sum = (g * xhat).sum(axis=axes, keepdims=True)
         gx = None
@@ -268,7 +270,7 @@ class BatchNorm(Function):
             gx = (g * n - g_sum - xhat * gx_sum) * scale
         gw = gx_sum.reshape(ctx.shapes[0]) if need_w else None
         gb = g_sum.reshape(ctx.shapes[1]) if need_b else None
-        return gx, gw, gb
+        return gx, gw, gb, None, None  # the running statistics get no gradient
 
     @staticmethod
     def cost(ctx, out, x, weight, bias, *args):

@@ -1,37 +1,56 @@
-"""Elementwise ops. Each: forward on NumPy, backward rule in minigrad ops, cost per element.
+"""Elementwise ops. Each: forward on NumPy, backward rule in `xp` (arrays or Tensors), cost per element.
 
-Binary ops broadcast like NumPy; `unbroadcast` sums their gradients back to each input's shape.
+Binary ops broadcast like NumPy and promote dtypes like PyTorch (`promote`); `unbroadcast` sums their
+gradients back to each input's shape. Floating ops (exp, sqrt, true division, ...) give integer and bool
+inputs the default float dtype.
 """
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import to_float
 from ..tensor import Tensor
-from ._common import const, lift, meta, movement, per_element, unbroadcast
+from . import xp
+from ._common import array_of, lift, meta, movement, per_element, promote, unbroadcast
 
 
-def _binary(op, a, b):
-    """Apply a two-input op, lifting Python numbers to the dtype of the tensor operand."""
-    if not isinstance(a, Tensor):
-        a = lift(a, b if isinstance(b, Tensor) else None)
-    b = lift(b, a)
+class Op(Function):
+    """A built-in op: its rule is written in `xp`, so it also runs on plain arrays (one rule, two executions)."""
+    takes_arrays = True
+
+
+def _broadcast_error(op, shapes):
+    return RuntimeError(f"{op}: shapes {' and '.join(str(tuple(s)) for s in shapes)} do not broadcast together; each "
+                      "axis, counted from the right, must have equal sizes or size 1 (reshape or unsqueeze one operand)")
+
+
+def _check_broadcast(op, tensors):
     try:
-        return op.apply(a, b)
+        np.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
-        if _broadcasts(a.shape, b.shape):
-            raise
-        raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast together; each axis, counted "
-                         "from the right, must have equal sizes or size 1 (reshape or unsqueeze one operand)") from None
+        raise _broadcast_error(op, [t.shape for t in tensors]) from None
 
 
-def _broadcasts(*shapes):
-    try:
-        np.broadcast_shapes(*shapes)
-        return True
-    except ValueError:
-        return False
+def _binary(op, a, b, floating=False):
+    """Apply a two-input op after PyTorch's promotion (true division and the like: to the default float)."""
+    (a, b), dtype = promote(a, b)
+    if floating and dtype.kind not in "fc":
+        dtype = to_float(dtype)
+        a, b = a.astype(dtype), b.astype(dtype)
+    _check_broadcast(op.name, (a, b))
+    out = op.apply(a, b)
+    return out if out.data.dtype == dtype else out.astype(dtype)  # float16 with a float32 scalar: round once
 
 
-class Add(Function):
+def _floating(op, a, *args):
+    """Apply a one-input floating op: bool and integer inputs compute in the default float (as PyTorch)."""
+    a = lift(a)
+    if a.data.dtype.kind not in "fc":
+        a = a.astype(to_float(a.data.dtype))
+    return op.apply(a, *args)
+
+
+# ---- arithmetic -----------------------------------------------------------------------------------
+class Add(Op):
     """a + b.   da = g,  db = g."""
     @staticmethod
     def forward(ctx, a, b):
@@ -46,7 +65,7 @@ class Add(Function):
     cost = per_element(1)
 
 
-class Sub(Function):
+class Sub(Op):
     """a - b.   da = g,  db = -g."""
     @staticmethod
     def forward(ctx, a, b):
@@ -61,7 +80,7 @@ class Sub(Function):
     cost = per_element(1)
 
 
-class Mul(Function):
+class Mul(Op):
     """a * b.   da = g b,  db = g a."""
     @staticmethod
     def forward(ctx, a, b):
@@ -72,12 +91,12 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g * b, a) if need_a else None), (unbroadcast(g * a, b) if need_b else None)
+        return (unbroadcast(g * b, meta_of(a)) if need_a else None), (unbroadcast(g * a, meta_of(b)) if need_b else None)
 
     cost = per_element(1)
 
 
-class Div(Function):
+class Div(Op):
     """a / b.   da = g / b,  db = -g a / b^2."""
     @staticmethod
     def forward(ctx, a, b):
@@ -88,12 +107,13 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g / b, a) if need_a else None), (unbroadcast(-g * a / (b * b), b) if need_b else None)
+        return (unbroadcast(g / b, meta_of(a)) if need_a else None,
+                unbroadcast(-g * a / (b * b), meta_of(b)) if need_b else None)
 
     cost = per_element(1)
 
 
-class Neg(Function):
+class Neg(Op):
     """-a.   da = -g."""
     @staticmethod
     def forward(ctx, a):
@@ -106,8 +126,9 @@ class Neg(Function):
     cost = per_element(1)
 
 
-class Pow(Function):
-    """a ** b.   da = g b a^(b-1),  db = g a^b log(a)  (0 where a = 0 and b >= 0, as PyTorch)."""
+class Pow(Op):
+    """a ** b.   da = g b a^(b-1),  db = g a^b log(a); at a = 0 both are 0 where b = 0 (da) or b >= 0 (db), as
+    PyTorch, instead of 0 * inf."""
     saves_output = True
 
     @staticmethod
@@ -119,18 +140,26 @@ class Pow(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(g * b * a ** (b - 1), a) if need_a else None
-        gb = None
+        ga = gb = None
+        if need_a:
+            zero_power = (array_of(a) == 0) & (array_of(b) == 0)
+            ga = unbroadcast(xp.where(zero_power, 0.0, g * b * a ** (b - 1)), meta_of(a))
         if need_b:
-            zero_base = (a.data == 0) & (b.data >= 0)
-            safe_a = where(zero_base, 1, a)
-            gb = unbroadcast(where(zero_base, 0, g * ctx.output * safe_a.log()), b)
+            zero_base = (array_of(a) == 0) & (array_of(b) >= 0)
+            safe_a = xp.where(zero_base, 1.0, a)
+            gb = unbroadcast(xp.where(zero_base, 0.0, g * ctx.output * xp.log(safe_a)), meta_of(b))
         return ga, gb
 
     cost = per_element(1)
 
 
-class Exp(Function):
+def meta_of(x):
+    """(shape, dtype) of a saved input, array or Tensor."""
+    return x.shape, x.dtype
+
+
+# ---- floating functions -------------------------------------------------------------------------------
+class Exp(Op):
     """exp(a).   da = g exp(a)."""
     saves_output = True
 
@@ -145,7 +174,7 @@ class Exp(Function):
     cost = per_element(1)
 
 
-class Log(Function):
+class Log(Op):
     """log(a).   da = g / a."""
     @staticmethod
     def forward(ctx, a):
@@ -160,7 +189,7 @@ class Log(Function):
     cost = per_element(1)
 
 
-class Sqrt(Function):
+class Sqrt(Op):
     """sqrt(a).   da = g / (2 sqrt(a))."""
     saves_output = True
 
@@ -175,21 +204,22 @@ class Sqrt(Function):
     cost = per_element(1)
 
 
-class Abs(Function):
+class Abs(Op):
     """|a|.   da = g sign(a), with sign(0) = 0 (as PyTorch)."""
     @staticmethod
     def forward(ctx, a):
-        ctx.sign = np.sign(a.data)
+        ctx.save_for_backward(a)
         return np.abs(a.data)
 
     @staticmethod
     def backward(ctx, g):
-        return g * const(ctx.sign, g.dtype)
+        a, = ctx.saved_tensors
+        return g * np.sign(array_of(a))
 
     cost = per_element(1)
 
 
-class Sin(Function):
+class Sin(Op):
     """sin(a).   da = g cos(a)."""
     @staticmethod
     def forward(ctx, a):
@@ -199,12 +229,12 @@ class Sin(Function):
     @staticmethod
     def backward(ctx, g):
         a, = ctx.saved_tensors
-        return g * a.cos()
+        return g * xp.cos(a)
 
     cost = per_element(1)
 
 
-class Cos(Function):
+class Cos(Op):
     """cos(a).   da = -g sin(a)."""
     @staticmethod
     def forward(ctx, a):
@@ -214,12 +244,12 @@ class Cos(Function):
     @staticmethod
     def backward(ctx, g):
         a, = ctx.saved_tensors
-        return -g * a.sin()
+        return -g * xp.sin(a)
 
     cost = per_element(1)
 
 
-class Tanh(Function):
+class Tanh(Op):
     """tanh(a).   da = g (1 - tanh(a)^2)."""
     saves_output = True
 
@@ -235,15 +265,13 @@ class Tanh(Function):
     cost = per_element(1)
 
 
-class Sigmoid(Function):
+class Sigmoid(Op):
     """s(a) = 1 / (1 + exp(-a)).   da = g s (1 - s)."""
     saves_output = True
 
     @staticmethod
     def forward(ctx, a):
-        x = a.data
-        e = np.exp(-np.abs(x))  # stable for large |x|
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return xp.sigmoid(a.data)
 
     @staticmethod
     def backward(ctx, g):
@@ -253,7 +281,7 @@ class Sigmoid(Function):
     cost = per_element(3)
 
 
-class Relu(Function):
+class Relu(Op):
     """max(a, 0).   da = g where a > 0, else 0."""
     saves_output = True
 
@@ -263,23 +291,23 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * (ctx.output > 0)
+        return g * (array_of(ctx.output) > 0)
 
     cost = per_element(1)
 
 
-class LeakyRelu(Function):
+class LeakyRelu(Op):
     """a if a > 0 else slope a.   da = g (1 or slope)."""
     name = "leaky_relu"
 
     @staticmethod
     def forward(ctx, a, negative_slope=0.01):
-        ctx.slope = np.where(a.data > 0, 1, negative_slope).astype(a.dtype)
-        return a.data * ctx.slope
+        ctx.positive, ctx.slope = a.data > 0, negative_slope
+        return np.where(ctx.positive, a.data, a.data * negative_slope)
 
     @staticmethod
     def backward(ctx, g):
-        return g * const(ctx.slope, g.dtype)
+        return xp.where(ctx.positive, g, g * ctx.slope)
 
     cost = per_element(2)
 
@@ -289,7 +317,7 @@ _ERFC_COEFFS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
                 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
 
 
-_ERFC_AT_0 = np.exp(np.sum(_ERFC_COEFFS))  # the fit gives 1 - 3e-8 at 0, a jump of erf that breaks gradchecks
+_ERFC_AT_0 = float(np.exp(np.sum(_ERFC_COEFFS)))  # the fit gives 1 - 3e-8 at 0, a jump of erf that breaks gradchecks
 
 
 def _erf(x):
@@ -302,7 +330,13 @@ def _erf(x):
     return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
 
 
-class Erf(Function):
+_TWO_OVER_SQRT_PI = float(2 / np.sqrt(np.pi))
+_SQRT_HALF = float(np.sqrt(0.5))
+_INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
+_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
+
+
+class Erf(Op):
     """erf(a).   da = g 2/sqrt(pi) exp(-a^2)."""
     @staticmethod
     def forward(ctx, a):
@@ -312,12 +346,12 @@ class Erf(Function):
     @staticmethod
     def backward(ctx, g):
         a, = ctx.saved_tensors
-        return g * (2 / np.sqrt(np.pi)) * (-(a * a)).exp()
+        return g * _TWO_OVER_SQRT_PI * xp.exp(-(a * a))
 
     cost = per_element(20)
 
 
-class Gelu(Function):
+class Gelu(Op):
     """a Phi(a) (exact, erf) or PyTorch's tanh approximation.   da = g (Phi(a) + a phi(a))."""
     @staticmethod
     def forward(ctx, a, approximate="none"):
@@ -327,53 +361,51 @@ class Gelu(Function):
         ctx.approximate = approximate
         x = a.data
         if approximate == "tanh":
-            return (0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))).astype(x.dtype, copy=False)
-        return (0.5 * x * (1 + _erf(x / np.sqrt(2)))).astype(x.dtype, copy=False)
+            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+        return 0.5 * x * (1 + _erf(x * _SQRT_HALF))
 
     @staticmethod
     def backward(ctx, g):
         a, = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            k = np.sqrt(2 / np.pi)
-            t = (k * (a + 0.044715 * a ** 3)).tanh()
+            k = _SQRT_2_OVER_PI
+            t = xp.tanh(k * (a + 0.044715 * a ** 3))
             return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a))
-        cdf = 0.5 * (1 + (a / np.sqrt(2)).erf())
-        pdf = (-0.5 * a * a).exp() / np.sqrt(2 * np.pi)
+        cdf = 0.5 * (1 + xp.erf(a * _SQRT_HALF))
+        pdf = xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
         return g * (cdf + a * pdf)
 
     cost = per_element(8)
 
 
-class Maximum(Function):
-    """max(a, b) elementwise. The gradient goes to the larger input; ties split it half and half."""
+# ---- comparisons of two inputs --------------------------------------------------------------------
+class Maximum(Op):
+    """max(a, b) elementwise. The gradient goes to the larger input; ties split it half and half (as PyTorch)."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.like = meta(a), meta(b)
-        ctx.share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
-        return np.maximum(a.data, b.data)
+        ctx.a_wins, ctx.tie = ctx.op.wins(a.data, b.data), a.data == b.data
+        return ctx.op.pick(a.data, b.data)
 
     @staticmethod
     def backward(ctx, g):
-        share, (need_a, need_b) = ctx.share, ctx.needs_input_grad
-        return (unbroadcast(g * const(share, g.dtype), ctx.like[0]) if need_a else None,
-                unbroadcast(g * const(1 - share, g.dtype), ctx.like[1]) if need_b else None)
+        need_a, need_b = ctx.needs_input_grad
+        half = g * 0.5
+        share_a = xp.where(ctx.tie, half, g * ctx.a_wins)
+        share_b = xp.where(ctx.tie, half, g * ~(ctx.a_wins | ctx.tie))
+        return (unbroadcast(share_a, ctx.like[0]) if need_a else None,
+                unbroadcast(share_b, ctx.like[1]) if need_b else None)
 
+    wins, pick = staticmethod(np.greater), staticmethod(np.maximum)
     cost = per_element(1)
 
 
-class Minimum(Function):
+class Minimum(Maximum):
     """min(a, b) elementwise. The gradient goes to the smaller input; ties split it half and half."""
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.like = meta(a), meta(b)
-        ctx.share = np.where(a.data < b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
-        return np.minimum(a.data, b.data)
-
-    backward = Maximum.backward
-    cost = per_element(1)
+    wins, pick = staticmethod(np.less), staticmethod(np.minimum)
 
 
-class Clip(Function):
+class Clip(Op):
     """clip(a, lo, hi).   da = g where lo <= a <= hi (boundaries included, as PyTorch's clamp)."""
     @staticmethod
     def forward(ctx, a, lo=None, hi=None):
@@ -388,30 +420,29 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * const(ctx.inside, bool)
+        return g * ctx.inside
 
     cost = per_element(2)
 
 
-class Where(Function):
+class Where(Op):
     """cond ? a : b.   da = g where cond,  db = g where not cond."""
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = np.asarray(cond.data if hasattr(cond, "data") else cond, bool)
+        ctx.cond = np.asarray(cond.data if isinstance(cond, Tensor) else cond, bool)
         ctx.like = meta(a), meta(b)
         return np.where(ctx.cond, a.data, b.data)
 
     @staticmethod
     def backward(ctx, g):
-        zero, mask = const(0, g.dtype), const(ctx.cond, bool)
         _, need_a, need_b = ctx.needs_input_grad
-        return (None, unbroadcast(where(mask, g, zero), ctx.like[0]) if need_a else None,
-                unbroadcast(where(mask, zero, g), ctx.like[1]) if need_b else None)
+        return (None, unbroadcast(xp.where(ctx.cond, g, 0.0), ctx.like[0]) if need_a else None,
+                unbroadcast(xp.where(ctx.cond, 0.0, g), ctx.like[1]) if need_b else None)
 
     cost = per_element(1)
 
 
-class Cast(Function):
+class Cast(Op):
     """a as another dtype.   da = g cast back to a's dtype."""
     name = "astype"
 
@@ -440,32 +471,115 @@ Eq, Ne, Lt, Le, Gt, Ge = (_comparison(n, f) for n, f in [("eq", np.equal), ("ne"
                                                          ("ge", np.greater_equal)])
 
 
+def compare(op, a, b):
+    """a op b after promotion (a bool tensor)."""
+    (a, b), _ = promote(a, b)
+    _check_broadcast(op.name, (a, b))
+    return op.apply(a, b)
+
+
 # ---- the functions users call ------------------------------------------------------------------
-def add(a, b): return _binary(Add, a, b)
-def sub(a, b): return _binary(Sub, a, b)
-def mul(a, b): return _binary(Mul, a, b)
-def div(a, b): return _binary(Div, a, b)
-def pow(a, b): return _binary(Pow, a, b)  # noqa: A001 (mirrors torch.pow)
-def maximum(a, b): return _binary(Maximum, a, b)
-def minimum(a, b): return _binary(Minimum, a, b)
-def neg(a): return Neg.apply(lift(a))
-def exp(a): return Exp.apply(lift(a))
-def log(a): return Log.apply(lift(a))
-def sqrt(a): return Sqrt.apply(lift(a))
-def abs(a): return Abs.apply(lift(a))  # noqa: A001
-def sin(a): return Sin.apply(lift(a))
-def cos(a): return Cos.apply(lift(a))
-def tanh(a): return Tanh.apply(lift(a))
-def sigmoid(a): return Sigmoid.apply(lift(a))
-def relu(a): return Relu.apply(lift(a))
-def erf(a): return Erf.apply(lift(a))
-def leaky_relu(a, negative_slope=0.01): return LeakyRelu.apply(lift(a), negative_slope)
-def gelu(a, approximate="none"): return Gelu.apply(lift(a), approximate)
-def clip(a, min=None, max=None): return Clip.apply(lift(a), min, max)  # noqa: A002 (torch.clamp's names)
-def astype(a, dtype): return Cast.apply(lift(a), np.dtype(dtype))
+def add(input, other, *, alpha=1):  # noqa: A002 (PyTorch's argument names)
+    """input + alpha * other."""
+    return _binary(Add, input, other if alpha == 1 else mul(other, alpha))
 
 
-def where(cond, a, b):
-    """Elementwise `a if cond else b`; the gradient flows to a where cond holds, to b elsewhere."""
-    a = lift(a, b if isinstance(b, Tensor) else None)
-    return Where.apply(cond, a, lift(b, a))
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """input - alpha * other. Two bool tensors cannot be subtracted (as PyTorch: use logical_xor)."""
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("sub: subtraction of two bool tensors is not supported (as in PyTorch); use logical_xor() "
+                        "or the ^ operator instead")
+    return _binary(Sub, input, other if alpha == 1 else mul(other, alpha))
+
+
+def _is_bool(x):
+    return isinstance(x, (bool, np.bool_)) or isinstance(x, Tensor) and x.data.dtype == np.bool_
+
+
+def mul(input, other): return _binary(Mul, input, other)  # noqa: A002, E704
+def div(input, other): return _binary(Div, input, other, floating=True)  # noqa: A002, E704
+def maximum(input, other): return _binary(Maximum, input, other)  # noqa: A002, E704
+def minimum(input, other): return _binary(Minimum, input, other)  # noqa: A002, E704
+
+
+def pow(input, exponent):  # noqa: A001 (mirrors torch.pow)
+    """input ** exponent. Integers to negative integer powers are an error (as PyTorch)."""
+    (a, b), dtype = promote(input, exponent)
+    if dtype.kind in "iu" and np.any(b.data < 0):
+        raise RuntimeError("pow: integers to negative integer powers are not allowed (as in PyTorch); make the base "
+                         "a float tensor, e.g. x.float() ** -1")
+    return _binary(Pow, a, b)
+
+
+def neg(input):  # noqa: A002
+    a = lift(input)
+    if a.data.dtype == np.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not supported (as in PyTorch); to invert a mask use ~ or "
+                        "logical_not()")
+    return Neg.apply(a)
+
+
+def exp(input): return _floating(Exp, input)  # noqa: A002, E704
+def log(input): return _floating(Log, input)  # noqa: A002, E704
+def sqrt(input): return _floating(Sqrt, input)  # noqa: A002, E704
+def sin(input): return _floating(Sin, input)  # noqa: A002, E704
+def cos(input): return _floating(Cos, input)  # noqa: A002, E704
+def tanh(input): return _floating(Tanh, input)  # noqa: A002, E704
+def sigmoid(input): return _floating(Sigmoid, input)  # noqa: A002, E704
+def erf(input): return _floating(Erf, input)  # noqa: A002, E704
+
+
+def _not_for(op, a, kinds, error=NotImplementedError):
+    """Refuse dtypes PyTorch has no kernel for (kinds: NumPy kind letters), with PyTorch's exception type."""
+    if a.data.dtype.kind in kinds:
+        raise error(f"{op}: not implemented for {a.data.dtype} tensors (as in PyTorch); convert first, e.g. x.float()")
+    return a
+
+
+def abs(input):  # noqa: A001, A002
+    """|input|; integers stay integers."""
+    return Abs.apply(_not_for("abs", lift(input), "b"))
+
+
+def relu(input):  # noqa: A002
+    """max(input, 0); integers stay integers."""
+    return Relu.apply(_not_for("relu", lift(input), "b", RuntimeError))
+
+
+def leaky_relu(input, negative_slope=0.01):  # noqa: A002
+    return LeakyRelu.apply(_not_for("leaky_relu", lift(input), "biu"), negative_slope)
+
+
+def gelu(input, approximate="none"):  # noqa: A002
+    return _floating(Gelu, input, approximate)
+
+
+def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
+    """input clamped to [min, max]; a float bound on an integer tensor gives the default float (as PyTorch)."""
+    a = lift(input)
+    bounds = [v for v in (min, max) if v is not None]
+    if not bounds:
+        raise ValueError("clip: at least one of min and max must be given (as torch.clamp)")
+    dtype = promote(a, *bounds)[1]
+    if dtype != a.data.dtype:
+        a = a.astype(dtype)
+    return Clip.apply(a, min, max)
+
+
+def astype(input, dtype):  # noqa: A002
+    return Cast.apply(lift(input), np.dtype(dtype))
+
+
+def where(condition, input, other):  # noqa: A002
+    """Elementwise `input if condition else other`; the gradient flows to input where condition holds, to
+    other elsewhere. input and other promote as in a binary op."""
+    (a, b), dtype = promote(input, other)
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where: condition must be a bool tensor, got {cond.dtype}; compare first (x > 0)")
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise _broadcast_error("where", [cond.shape, a.shape, b.shape]) from None
+    out = Where.apply(cond, a, b)
+    return out if out.data.dtype == dtype else out.astype(dtype)

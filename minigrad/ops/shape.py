@@ -1,23 +1,34 @@
-"""Ops that move data without arithmetic: reshape, permute, broadcast, index, concat, pad."""
+"""Ops that move data without arithmetic: reshape, permute, broadcast, index, gather, concat, pad.
+
+The view ops (reshape/view, permute/transpose, expand, basic indexing) return NumPy views where NumPy
+can, and a view shares its base's version counter (`Function.view`), so an in-place change through any
+alias of a tensor saved for backward is caught.
+"""
 import builtins
+import math
 
 import numpy as np
 
 from ..autograd import Function
+from ..dtypes import result_type
 from ..tensor import Tensor
-from ._common import lift, meta, movement, unbroadcast
+from . import xp
+from ._common import lift, meta, movement, normalize_dim, normalize_dims, unbroadcast
+from .elementwise import Op
 
 
-class Reshape(Function):
-    """x viewed with a new shape.   dx = g reshaped back."""
+class Reshape(Op):
+    """x with a new shape (a view when NumPy can make one).   dx = g reshaped back."""
+    view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
         try:
             return x.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
-                             f"into shape {tuple(shape)}") from None
+            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for an input of shape {x.shape} ({x.size} "
+                               "elements)") from None
 
     @staticmethod
     def backward(ctx, g):
@@ -26,31 +37,52 @@ class Reshape(Function):
     cost = movement
 
 
-class Permute(Function):
-    """x with its axes reordered.   dx = g with the inverse order."""
+class View(Reshape):
+    """x viewed with a new shape without copying (PyTorch's view: an error when the memory layout does not allow
+    it).   dx = g reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        try:
+            return np.reshape(x.data, shape, copy=False)
+        except ValueError as e:
+            if "copy" not in str(e):
+                raise RuntimeError(f"view: shape {tuple(shape)} is invalid for an input of shape {x.shape} "
+                                   f"({x.size} elements)") from None
+            raise RuntimeError(f"view: the input of shape {x.shape} is not laid out in memory so that it can be "
+                               f"viewed as {tuple(shape)} without a copy; use .reshape(...) instead (as PyTorch "
+                               "says)") from None
+
+
+class Permute(Op):
+    """x with its axes reordered (a view).   dx = g with the inverse order."""
+    view = True
+
     @staticmethod
     def forward(ctx, x, axes):
-        if sorted(a % builtins.max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"permute: {tuple(axes)} is not a permutation of the {x.ndim} axes of shape {x.shape}")
         ctx.axes = axes
         return np.transpose(x.data, axes)
 
     @staticmethod
     def backward(ctx, g):
-        return g.permute(*np.argsort([a % g.ndim for a in ctx.axes]))
+        return xp.permute_dims(g, tuple(np.argsort(ctx.axes)))
 
     cost = movement
 
 
-class Expand(Function):
+class Expand(Op):
     """x broadcast to `shape` (a read-only view).   dx = g summed over the broadcast axes."""
+    view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.like = meta(x)
         try:
             return np.broadcast_to(x.data, shape)
         except ValueError:
-            raise ValueError(f"expand: cannot broadcast shape {x.shape} to {tuple(shape)}") from None
+            raise RuntimeError(f"expand: the input of shape {x.shape} cannot be expanded to {tuple(shape)}; only "
+                               "size-1 dims can grow, and new dims go in front") from None
 
     @staticmethod
     def backward(ctx, g):
@@ -59,44 +91,51 @@ class Expand(Function):
     cost = movement
 
 
-def _plain_index(index):
-    """The index with tensors replaced by their arrays."""
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
+class Clone(Op):
+    """A copy of x with its own memory.   dx = g."""
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x.data, copy=True)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+    cost = movement
 
 
 def _unique_positions(index):
-    """True when no element can be picked twice (basic indexing or one boolean mask), so plain
-    assignment can scatter the gradient; otherwise np.add.at accumulates repeats."""
+    """True when no element can be picked twice (basic indexing or one boolean mask), so plain assignment can
+    scatter the gradient; otherwise np.add.at accumulates repeats."""
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in parts):
         return True
     return not isinstance(index, tuple) and isinstance(index, np.ndarray) and index.dtype == bool
 
 
-class GetItem(Function):
-    """x[index] (basic, advanced or boolean).   dx = g scattered back; repeated indices accumulate."""
+class GetItem(Op):
+    """x[index] (basic: a view; advanced or boolean: a copy).   dx = g scattered back; repeats accumulate."""
     name = "getitem"
+    view = True
 
     @staticmethod
     def forward(ctx, x, index):
         ctx.index, ctx.in_shape = index, x.shape
         try:
-            return np.array(x.data[index]) if _unique_positions(index) else x.data[index]
+            return x.data[index]
         except IndexError as e:
             raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {x.shape}: {e}") from None
 
     @staticmethod
     def backward(ctx, g):
-        return ScatterAdd.apply(g, ctx.index, ctx.in_shape)
+        return xp.apply(ScatterAdd, g, ctx.index, ctx.in_shape)
 
     cost = movement
 
 
-class ScatterAdd(Function):
+class ScatterAdd(Op):
     """zeros(shape) with g added at index (the adjoint of getitem).   dg = dout[index]."""
-    name = "scatter_add"
+    name = "index_scatter"
 
     @staticmethod
     def forward(ctx, g, index, shape):
@@ -110,33 +149,54 @@ class ScatterAdd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return GetItem.apply(g, ctx.index)
+        return xp.apply(GetItem, g, ctx.index)
 
     def cost(ctx, out, g, *args):
         return movement(ctx, out) if _unique_positions(ctx.index) else movement(ctx, out)._replace(flops=g.size)
 
 
-class Concat(Function):
-    """Tensors joined along `axis`.   Each input's gradient is its slice of g."""
+def _gather_index(index, dim):
+    """The full NumPy index that picks out[i..] = x[..., index[i..], ...] (index at position dim, the rest
+    the coordinates of each entry of index)."""
+    grid = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grid[dim] = index
+    return tuple(grid)
+
+
+class Gather(Op):
+    """out[i][j][k] = x[index[i][j][k]][j][k] (dim 0; likewise for any dim), as torch.gather.
+    dx = g added at the gathered positions (repeats accumulate)."""
     @staticmethod
-    def forward(ctx, *tensors, axis=0):
-        ctx.axis = axis
-        ctx.bounds = np.cumsum([0] + [t.shape[axis] for t in tensors])
-        try:
-            return np.concatenate([t.data for t in tensors], axis=axis)
-        except ValueError:
-            shapes = ", ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"concat: shapes {shapes} differ outside axis {axis}") from None
+    def forward(ctx, x, dim, index):
+        ctx.full, ctx.in_shape = _gather_index(index, dim), x.shape
+        return x.data[ctx.full]
 
     @staticmethod
     def backward(ctx, g):
-        lead = (slice(None),) * (ctx.axis % g.ndim)
+        return xp.apply(ScatterAdd, g, ctx.full, ctx.in_shape), None, None
+
+    cost = movement
+
+
+class Concat(Op):
+    """Tensors joined along `axis`.   Each input's gradient is its slice of g."""
+    name = "cat"
+
+    @staticmethod
+    def forward(ctx, *tensors, axis=0):
+        ctx.axis = axis
+        ctx.bounds = np.cumsum([0] + [t.shape[axis] for t in tensors]).tolist()
+        return np.concatenate([t.data for t in tensors], axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        lead = (slice(None),) * ctx.axis
         return tuple(g[lead + (slice(a, b),)] for a, b in zip(ctx.bounds[:-1], ctx.bounds[1:]))
 
     cost = movement
 
 
-class Pad(Function):
+class Pad(Op):
     """x padded with a constant; pad_width as numpy.pad's ((before, after), ...).   dx = g cropped."""
     @staticmethod
     def forward(ctx, x, pad_width, value=0.0):
@@ -158,99 +218,232 @@ def _shape_args(shape):
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
-def reshape(x, *shape):
-    """x with a new shape (one entry may be -1)."""
-    return Reshape.apply(lift(x), _shape_args(shape))
+def reshape(input, *shape):  # noqa: A002
+    """input with a new shape (one entry may be -1); a view when the memory layout allows, else a copy."""
+    return Reshape.apply(lift(input), _shape_args(shape))
 
 
-def permute(x, *axes):
-    return Permute.apply(lift(x), _shape_args(axes))
+def view(input, *shape):  # noqa: A002
+    """input viewed with a new shape, never a copy (PyTorch's view; use reshape when the layout does not allow
+    it)."""
+    return View.apply(lift(input), _shape_args(shape))
 
 
-def transpose(x, axis0=-2, axis1=-1):
-    """Swap two axes (PyTorch's transpose(dim0, dim1)); by default the last two."""
-    x = lift(x)
+def permute(input, *dims):  # noqa: A002
+    """input with its dims reordered: dims is a permutation of range(ndim) (negative dims count from the end)."""
+    x = lift(input)
+    dims = _shape_args(dims)
+    axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims) if x.ndim else ()
+    if len(dims) != builtins.max(x.ndim, len(axes)) or sorted(axes) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {tuple(dims)} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+    return Permute.apply(x, axes)
+
+
+def transpose(input, dim0, dim1):  # noqa: A002
+    """input with dims dim0 and dim1 swapped (PyTorch's transpose: both dims are required)."""
+    x = lift(input)
+    if not x.ndim:
+        normalize_dim(dim0, 0, "transpose"), normalize_dim(dim1, 0, "transpose")
+        return Permute.apply(x, ())
     axes = list(range(x.ndim))
-    axes[axis0], axes[axis1] = axes[axis1], axes[axis0]
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
     return Permute.apply(x, tuple(axes))
 
 
-def expand(x, *shape):
-    """x broadcast to `shape` (as numpy.broadcast_to; PyTorch's expand)."""
-    return Expand.apply(lift(x), _shape_args(shape))
+def matrix_transpose(input):  # noqa: A002
+    """The last two dims swapped (`.mT`); needs at least 2 dims, as PyTorch."""
+    x = lift(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"mT: tensor.mT is only supported on matrices or batches of matrices; got a {x.ndim}-D tensor "
+                           f"of shape {x.shape}")
+    return transpose(x, -2, -1)
 
 
-broadcast_to = expand
+def expand(input, *shape):  # noqa: A002
+    """input broadcast to `shape`; -1 keeps a dim's size (PyTorch's expand)."""
+    x = lift(input)
+    shape = _shape_args(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the target shape {shape} has fewer dims than the input's shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    return Expand.apply(x, shape)
 
 
-def squeeze(x, axis=None):
-    """x without the size-1 axes (or only `axis`)."""
-    x = lift(x)
-    if axis is None:
-        shape = tuple(n for n in x.shape if n != 1)
-    else:
-        axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
-        for a in axes:
-            if x.shape[a] != 1:
-                raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
-        shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    return Reshape.apply(x, shape)
+def broadcast_to(input, shape):  # noqa: A002
+    """input broadcast to `shape` (numpy.broadcast_to and torch.broadcast_to)."""
+    return expand(input, shape)
 
 
-def unsqueeze(x, axis):
-    """x with a new size-1 axis at `axis`."""
-    x = lift(x)
-    axis = axis % (x.ndim + 1)
-    return Reshape.apply(x, x.shape[:axis] + (1,) + x.shape[axis:])
+def squeeze(input, dim=None, *, axis=None):  # noqa: A002
+    """input without its size-1 dims, or only those of dim (an int or a tuple); a named dim whose size is not 1
+    is left alone (as PyTorch)."""
+    x = lift(input)
+    dim = dim if axis is None else axis
+    if dim is None:
+        return Reshape.apply(x, tuple(n for n in x.shape if n != 1))
+    dims = normalize_dims(dim, x.ndim, "squeeze")
+    return Reshape.apply(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    """x with axes start_dim..end_dim merged into one (PyTorch's flatten)."""
-    x = lift(x)
+def unsqueeze(input, dim=None, *, axis=None):  # noqa: A002
+    """input with a new size-1 dim at position dim (in range [-ndim-1, ndim])."""
+    x = lift(input)
+    dim = dim if axis is None else axis
+    if dim is None:
+        raise TypeError("unsqueeze: missing the dim argument (where the new size-1 dim goes)")
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+    """input with dims start_dim..end_dim merged into one (a 0-d tensor becomes 1-d)."""
+    x = lift(input)
     if x.ndim == 0:
+        normalize_dim(start_dim, 0, "flatten"), normalize_dim(end_dim, 0, "flatten")
         return Reshape.apply(x, (1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
-    return Reshape.apply(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+    start, end = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    return Reshape.apply(x, x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
 
-def getitem(x, index):
-    return GetItem.apply(lift(x), _plain_index(index))
+def clone(input):  # noqa: A002
+    """A copy with its own memory; gradients flow through it."""
+    return Clone.apply(lift(input))
 
 
-def concat(tensors, axis=0):
-    """Join tensors along an existing axis."""
+def contiguous(input):  # noqa: A002
+    """input itself when its memory is C-contiguous, else a contiguous copy (as PyTorch)."""
+    x = lift(input)
+    return x if x.data.flags.c_contiguous else Clone.apply(x)
+
+
+def _plain_index(index):
+    """The index with tensors replaced by their arrays and lists of ints by integer arrays."""
+    def plain(i):
+        if isinstance(i, Tensor):
+            return i.data
+        if isinstance(i, list):
+            return np.asarray(i)
+        return i
+    return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
+
+
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _pytorch_order(index, ndim):
+    """PyTorch applies integer indices before advanced ones, NumPy counts them as advanced: x[0, :, [1, 2]] has
+    shape (n, 2) in PyTorch and (2, n) in NumPy. Split such an index into (ints, rest), applied one after the
+    other; None when the two libraries agree."""
+    if not isinstance(index, tuple) or not any(_is_int(i) for i in index) or \
+            not any(isinstance(i, np.ndarray) for i in index):
+        return None
+    consumed = builtins.sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 0 if i is None or
+                            i is Ellipsis else 1 for i in index)
+    ints, rest = [], []
+    for i in index:
+        if i is Ellipsis:
+            ints.extend([slice(None)] * (ndim - consumed))
+            rest.append(i)
+        elif _is_int(i):
+            ints.append(i)
+        elif i is None:
+            rest.append(i)
+        else:
+            ints.extend([slice(None)] * (i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1))
+            rest.append(i)
+    return tuple(ints), tuple(rest)
+
+
+def getitem(input, index):  # noqa: A002
+    """input[index]: basic (a view), advanced (integer arrays, repeats accumulate in backward) or boolean.
+    Integer and array indices together follow PyTorch's placement (integers first)."""
+    x = lift(input)
+    index = _plain_index(index)
+    split = _pytorch_order(index, x.ndim)
+    if split is not None:
+        return GetItem.apply(GetItem.apply(x, split[0]), split[1])
+    return GetItem.apply(x, index)
+
+
+def gather(input, dim, index):  # noqa: A002
+    """out[i][j][k] = input[index[i][j][k]][j][k] for dim 0, likewise for any dim (torch.gather): index has
+    input's number of dims and is no larger than input in the other dims."""
+    x = lift(input)
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    d = normalize_dim(dim, x.ndim, "gather")
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather: index must be an integer tensor, got {idx.dtype}")
+    if x.ndim == 0:
+        return GetItem.apply(x, ()) if idx.ndim == 0 else x.expand(idx.shape) * 1
+    if idx.ndim != x.ndim or any(i > n for k, (i, n) in enumerate(zip(idx.shape, x.shape)) if k != d):
+        raise RuntimeError(f"gather: index of shape {idx.shape} does not fit input of shape {x.shape} along dim {d}: "
+                           "it needs the input's number of dims and no larger size in the other dims")
+    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+        raise IndexError(f"gather: index values must lie in [0, {x.shape[d] - 1}] for dim {d} of size {x.shape[d]}; "
+                         f"got values from {idx.min()} to {idx.max()}")
+    return Gather.apply(x, d, idx)
+
+
+def cat(tensors, dim=0, *, axis=None):
+    """Tensors joined along an existing dim; dtypes promote as in a binary op. (1-D empty tensors are skipped,
+    as PyTorch.)"""
     tensors = [lift(t) for t in tensors]
     if not tensors:
-        raise ValueError("concat: needs at least one tensor")
-    return Concat.apply(*tensors, axis=axis)
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    if builtins.any(t.ndim == 0 for t in tensors):
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; unsqueeze them or use stack")
+    d = normalize_dim(dim if axis is None else axis, tensors[0].ndim, "cat")
+    dtype = result_type(*tensors)
+    tensors = [t if t.data.dtype == dtype else t.astype(dtype) for t in tensors]
+    ref = tensors[0].shape
+    for t in tensors:
+        if t.ndim != len(ref) or t.shape[:d] + t.shape[d + 1:] != ref[:d] + ref[d + 1:]:
+            shapes = ", ".join(str(u.shape) for u in tensors)
+            raise RuntimeError(f"cat: shapes {shapes} differ outside dim {d}; all but the joined dim must match")
+    return Concat.apply(*tensors, axis=d)
 
 
-cat = concat
+concat = concatenate = cat
 
 
-def stack(tensors, axis=0):
-    """Join tensors along a new axis."""
-    return concat([unsqueeze(t, axis) for t in tensors], axis=axis)
+def stack(tensors, dim=0, *, axis=None):
+    """Tensors of one shape joined along a new dim."""
+    tensors = [lift(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    if builtins.any(t.shape != tensors[0].shape for t in tensors):
+        raise RuntimeError(f"stack: expects each tensor to be equal size, got shapes "
+                           f"{', '.join(str(t.shape) for t in tensors)}")
+    d = normalize_dim(dim if axis is None else axis, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def split(x, split_size_or_sections, axis=0):
-    """Pieces of x along axis: of size `split_size_or_sections` each (the last may be smaller), or of
-    the listed sizes (PyTorch's split)."""
-    x = lift(x)
-    n = x.shape[axis]
-    if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split size must be positive, got {split_size_or_sections}")
-        sizes = [builtins.min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)]
+def split(tensor, split_size_or_sections, dim=0, *, axis=None):
+    """Pieces of tensor along dim: of size `split_size_or_sections` each (the last may be smaller), or of the
+    listed sizes (PyTorch's split)."""
+    x = lift(tensor)
+    d = normalize_dim(dim if axis is None else axis, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise RuntimeError(f"split: split size must be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
-        sizes = list(split_size_or_sections)
-        if builtins.sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} add up to {builtins.sum(sizes)}, but axis {axis} has {n}")
-    lead = (slice(None),) * (axis % x.ndim)
-    bounds = np.cumsum([0] + sizes)
-    return tuple(GetItem.apply(x, lead + (slice(int(a), int(b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n or builtins.min(sizes, default=0) < 0:
+            raise RuntimeError(f"split: sizes {sizes} must be >= 0 and add up to the size {n} of dim {d}")
+    lead = (slice(None),) * d
+    bounds = np.cumsum([0] + sizes).tolist()
+    return tuple(GetItem.apply(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
-def pad(x, pad_width, value=0.0):
-    """x padded with `value`; pad_width as numpy.pad: an int, (before, after), or one pair per axis."""
-    return Pad.apply(lift(x), pad_width, value)
+def pad(input, pad_width, value=0.0):  # noqa: A002
+    """input padded with `value`; pad_width as numpy.pad: an int, (before, after), or one pair per axis."""
+    return Pad.apply(lift(input), pad_width, value)
