@@ -6,7 +6,11 @@
 
 The demo and `train` share one loop (`fit`): Adam with cosine decay, cross-entropy, a progress bar per
 epoch (tqdm when installed, else a one-line display), and after each epoch the loss, accuracies and
-time. `--save` writes an atomic checkpoint after every epoch; `--resume` continues bit-identically.
+time. `--save` writes an atomic checkpoint after every epoch; `--resume` continues bit-identically (and
+saves back to the file it resumed unless `--save` says elsewhere).
+
+Every argument is checked before any work starts; a bad one gets one line naming the flag, e.g.
+`minigrad train: error: argument --lr: 'nan' is not a finite number > 0 (e.g. 0.01)`, and exit status 2.
 """
 import argparse
 import math
@@ -24,6 +28,83 @@ from .trace import human
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
 MODELS = ("mlp", "bnn-mlp", "cnn", "binary-cnn")
+
+
+# ---- arguments ------------------------------------------------------------------------------------
+class UsageError(Exception):
+    """A bad argument found after parsing (a path, a checkpoint): reported as argparse does, exit status 2."""
+
+    def __init__(self, flag, message):
+        super().__init__(f"argument {flag}: {message}")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (`minigrad train: error: argument --epochs: ...`), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _checked(convert, ok, rule):
+    """An argparse type: `convert` the text, then refuse a value that breaks `rule` (argparse names the flag)."""
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {rule}")
+        return value
+    return parse
+
+
+POSITIVE_INT = _checked(int, lambda n: n >= 1, "a positive integer (e.g. 10)")
+SEED = COUNT = _checked(int, lambda n: n >= 0, "an integer >= 0 (e.g. 0)")
+LEARNING_RATE = _checked(float, lambda x: math.isfinite(x) and x > 0, "a finite number > 0 (e.g. 0.01)")
+CONFIG_TYPES = {"dataset": _checked(str, DATASETS.__contains__, f"one of {', '.join(DATASETS)}"),
+                "model": _checked(str, MODELS.__contains__, f"one of {', '.join(MODELS)}"),
+                "batch_size": POSITIVE_INT, "lr": LEARNING_RATE, "seed": SEED, "epochs": POSITIVE_INT}
+
+
+def check_writable(flag, path):
+    """Refuse a path a file cannot be saved to, before any work: a folder, or a place where a temporary
+    file cannot be created (and removed) next to it. Makes the path's folder (as --save always has)."""
+    if os.path.isdir(path):
+        raise UsageError(flag, f"{path} is a folder; give a file name in it, e.g. {os.path.join(path, 'run.npz')}")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UsageError(flag, f"cannot create the folder {folder} for {path} ({e.strerror}: {e.filename}); "
+                               "choose another path") from None
+    try:
+        serialization.check_writable(path)
+    except OSError as e:
+        raise UsageError(flag, f"cannot create a file next to {path} ({e.strerror or e}); "
+                               "choose another path") from None
+
+
+def read_checkpoint(path):
+    """The checkpoint `train --save` wrote at `path`, with its config checked as the flags are."""
+    if not os.path.isfile(path):
+        raise UsageError("--resume", f"{path} " + ("is a folder" if os.path.isdir(path) else "does not exist")
+                         + "; give a checkpoint written by `minigrad train --save`")
+    try:
+        checkpoint = serialization.load(path)
+    except (OSError, ValueError) as e:
+        raise UsageError("--resume", str(e)) from None
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get("config"), dict):
+        raise UsageError("--resume", f"{path} is not a checkpoint written by `minigrad train --save`")
+    missing = [k for k in ("model", "optimizer", "scheduler", "rng", "history") if k not in checkpoint]
+    if missing:
+        raise UsageError("--resume", f"{path} is damaged: it has no {', '.join(missing)}")
+    checks = [(checkpoint["config"], key, parse) for key, parse in CONFIG_TYPES.items()]
+    for holder, key, parse in checks + [(checkpoint, "epoch", COUNT)]:
+        try:
+            holder[key] = parse(str(holder.get(key)))
+        except argparse.ArgumentTypeError as e:
+            raise UsageError("--resume", f"{path} is damaged: its {key} {e}") from None
+    return checkpoint
 
 
 # ---- models ---------------------------------------------------------------------------------------
@@ -271,6 +352,8 @@ def plot_curves(histories, path):
 
 # ---- commands -------------------------------------------------------------------------------------
 def cmd_demo(args, out):
+    if args.plot:
+        check_writable("--plot", args.plot)
     dataset = data.load_digits()
     print(f"digits: {len(dataset.X_train)} training and {len(dataset.X_test)} test images of 8x8 pixels "
           "(UCI, CC BY 4.0)", file=out)
@@ -297,11 +380,12 @@ def cmd_demo(args, out):
 
 
 def cmd_train(args, out):
+    if args.data_dir and os.path.exists(args.data_dir) and not os.path.isdir(args.data_dir):
+        raise UsageError("--data-dir", f"{args.data_dir} is a file; give the folder that holds (or will hold) the "
+                                       "IDX files")
     checkpoint = None
     if args.resume:
-        checkpoint = serialization.load(args.resume)
-        if not isinstance(checkpoint, dict) or "config" not in checkpoint:
-            raise SystemExit(f"train: {args.resume} is not a checkpoint written by `minigrad train --save`")
+        checkpoint = read_checkpoint(args.resume)
         config = checkpoint["config"]
         if args.epochs is None:
             args.epochs = config["epochs"]  # finish the interrupted run
@@ -314,8 +398,13 @@ def cmd_train(args, out):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    save_flag = "--save"
+    if args.resume and not args.save:  # a resumed run never trains into nothing: it saves back
+        args.save, save_flag = args.resume, "--resume"
     if args.save:  # `--save runs/bnn.npz` makes runs/ first, so a long run cannot fail at its first checkpoint
-        os.makedirs(os.path.dirname(os.path.abspath(args.save)), exist_ok=True)
+        check_writable(save_flag, args.save)
+    if save_flag == "--resume":
+        print(f"note: no --save given; checkpoints go back to {args.resume}", file=out)
     dataset = load_dataset(args.dataset, args.data_dir, images=wants_images(args.model))
     manual_seed(args.seed)
     model = build_model(args.model, int(np.prod(dataset.X_train.shape[1:])))
@@ -347,14 +436,14 @@ def cmd_train(args, out):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minigrad", description=__doc__.split("\n\n")[0])
+    parser = _Parser(prog="minigrad", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train a float and a binary MLP on the bundled digits and compare them")
-    demo.add_argument("--epochs", type=int, default=20)
-    demo.add_argument("--batch-size", type=int, default=32)
-    demo.add_argument("--lr", type=float, default=1e-2)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--epochs", type=POSITIVE_INT, default=20)
+    demo.add_argument("--batch-size", type=POSITIVE_INT, default=32)
+    demo.add_argument("--lr", type=LEARNING_RATE, default=1e-2)
+    demo.add_argument("--seed", type=SEED, default=0)
     demo.add_argument("--plot", default="minigrad-demo.png", help="PNG of the training curves ('' for none)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
     demo.set_defaults(run=cmd_demo)
@@ -364,24 +453,33 @@ def build_parser():
     train.add_argument("--data-dir", default=None, help="folder with the four IDX files (mnist, fashion-mnist); "
                                                         "downloaded there when missing")
     train.add_argument("--model", choices=MODELS, default=None, help="default: mlp")
-    train.add_argument("--epochs", type=int, default=None, help="default: 10, or the resumed run's")
-    train.add_argument("--batch-size", type=int, default=None, help="default: 100")
-    train.add_argument("--lr", type=float, default=None, help="Adam's initial lr, decayed by a cosine (default 1e-2)")
-    train.add_argument("--seed", type=int, default=None, help="default: 0")
+    train.add_argument("--epochs", type=POSITIVE_INT, default=None, help="default: 10, or the resumed run's")
+    train.add_argument("--batch-size", type=POSITIVE_INT, default=None, help="default: 100")
+    train.add_argument("--lr", type=LEARNING_RATE, default=None,
+                       help="Adam's initial lr, decayed by a cosine (default 1e-2)")
+    train.add_argument("--seed", type=SEED, default=None, help="default: 0")
     train.add_argument("--save", default=None, help="checkpoint written (atomically) after every epoch")
-    train.add_argument("--resume", default=None, help="continue from this checkpoint")
+    train.add_argument("--resume", default=None, help="continue from this checkpoint (and save back to it "
+                                                      "unless --save is given)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
     return parser
 
 
 def main(argv=None, out=None):
-    """Entry point of `python -m minigrad` and of the `minigrad` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Entry point of `python -m minigrad` and of the `minigrad` console script; returns the exit code:
+    0, 2 for a bad argument (one line on stderr, before any work), 1 for an error while working."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # argparse has printed its one line (or the help)
+        return e.code
     out = out or sys.stdout
     try:
         return args.run(args, out)
-    except (FileNotFoundError, RuntimeError, ValueError) as e:
+    except UsageError as e:
+        print(f"minigrad {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError, ValueError) as e:
         print(f"minigrad {args.command}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
