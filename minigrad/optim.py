@@ -184,10 +184,12 @@ class Optimizer:
                     value = value.item()
                 entry[name] = value
             state[p] = entry
-        loaded = [{**own, **{k: v.item() if isinstance(v, np.ndarray) else v
-                             for k, v in saved.items() if k != "params"}} for own, saved in zip(self.param_groups, groups)]
-        for group in loaded:
+        loaded = []
+        for own, saved in zip(self.param_groups, groups):
+            group = dict(own)
+            group.update((k, v.item() if isinstance(v, np.ndarray) else v) for k, v in saved.items() if k != "params")
             self.check_group(group)
+            loaded.append(group)
         self.state = state
         for own, group in zip(self.param_groups, loaded):
             own.update(group)

@@ -658,7 +658,7 @@ def test_every_bad_entry_is_reported_at_once():
 
 def test_casts_within_a_kind_are_loaded_as_pytorch_does():
     net = _net(1)
-    state = {k: v.astype(np.float64) if v.dtype.kind == "f" else v.astype(np.int32) for k, v in net.state_dict().items()}
+    state = {k: v.astype(np.float64 if v.dtype.kind == "f" else np.int32) for k, v in net.state_dict().items()}
     state["2.bias"] = np.array([True, False])  # bool -> float: as PyTorch's copy_
     net.load_state_dict(state)
     assert net[0].weight.dtype == np.float32 and net[1].num_batches_tracked.dtype == np.int64
