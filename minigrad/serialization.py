@@ -21,7 +21,6 @@ import json
 import math
 import os
 import secrets
-import stat
 import zipfile
 import zlib
 
@@ -145,7 +144,7 @@ def atomic_write(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             if os.path.exists(target):
-                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+                os.chmod(tmp, os.stat(target).st_mode & 0o777)  # its permissions (not setuid, setgid, sticky)
             write(f)
             f.flush()
             os.fsync(f.fileno())
