@@ -261,6 +261,12 @@ def test_what_pytorch_accepts_is_accepted(name, kw):
     assert all(opt.param_groups[0][k] == (tuple(v) if k == "betas" else v) for k, v in kw.items())
 
 
+@pytest.mark.parametrize("name,kw", ACCEPTED_BY_BOTH)
+def test_pytorch_accepts_them_too(name, kw):
+    torch = pytest.importorskip("torch")
+    getattr(torch.optim, name)([torch.zeros(1, requires_grad=True)], **kw)
+
+
 def test_non_numbers_are_type_errors_naming_the_argument():
     with pytest.raises(TypeError, match="SGD: lr must be a real number, got str 'a'"):
         optim.SGD([make()], lr="a")
