@@ -102,15 +102,15 @@ def _write_npz(f, arrays):
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
 
 
-def _target(path, what="save"):
+def _target(path):
     """The file a save to `path` replaces (symlinks followed) and its folder, which must exist."""
     target = os.path.realpath(os.fspath(path))
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{what}: the folder {folder} does not exist; create it first (os.makedirs) "
+        raise FileNotFoundError(f"save: the folder {folder} does not exist; create it first (os.makedirs) "
                                 f"or save to another path than {os.fspath(path)}")
     if os.path.isdir(target):
-        raise IsADirectoryError(f"{what}: {os.fspath(path)} is a folder; give a file name in it, e.g. "
+        raise IsADirectoryError(f"save: {os.fspath(path)} is a folder; give a file name in it, e.g. "
                                 f"{os.path.join(os.fspath(path), 'model.npz')}")
     return target, folder
 
@@ -125,10 +125,10 @@ def _new_temp(target):
             continue
 
 
-def check_writable(path, what="save"):
+def check_writable(path):
     """Raise OSError (saying why) unless a save to `path` can succeed: `path` is not a folder, its folder
     exists, and a temporary file can be created next to it (it is removed again)."""
-    tmp, fd = _new_temp(_target(path, what)[0])
+    tmp, fd = _new_temp(_target(path)[0])
     os.close(fd)
     os.remove(tmp)
 
