@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 import time
+import weakref
 import zlib
 from typing import NamedTuple
 
@@ -263,7 +264,7 @@ class Function:
             out = cls.forward(UnrecordedNode(cls), *args, **kwargs)
             result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
             if cls.view:
-                _share_version(result, args[0])
+                _share_version(result, args, kwargs, cls)
             return result
         ctx = Node(cls)
         ctx.needs_input_grad = needs
@@ -274,7 +275,7 @@ class Function:
             _grad_enabled.reset(token)
         result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
         if cls.view:
-            _share_version(result, args[0])
+            _share_version(result, args, kwargs, cls)
         cls._record(ctx, needs, rule, args, result)
         return result
 
@@ -316,7 +317,7 @@ class Function:
                 _grad_enabled.reset(token)
         result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
         if cls.view:
-            _share_version(result, args[0])
+            _share_version(result, args, kwargs, cls)
         if needs is not None:
             cls._record(ctx, needs, rule, args, result)
         if _anomaly[0]:
@@ -334,11 +335,23 @@ def _as_array(out):
     return out.data if isinstance(out, Tensor) else np.asarray(out)
 
 
-def _share_version(result, source):
+def _share_version(result, args, kwargs, cls):
     """A view shares the version counter of the tensor it views, so an in-place change through any alias is
-    seen by every node that saved one of them."""
-    if isinstance(source, Tensor) and result.data.base is not None and np.may_share_memory(result.data, source.data):
-        result._version = source._version
+    seen by every node that saved one of them. A view of a tensor in a graph also remembers its base and the
+    steps that make it from the base, so an in-place change through it can rewrite the base's history (see
+    ops.inplace)."""
+    source = args[0]
+    if not (isinstance(source, Tensor) and result.data.base is not None
+            and np.may_share_memory(result.data, source.data)):
+        return
+    result._version = source._version
+    if source._requires_grad and _grad_enabled.get():
+        base, steps = source._view or (source, ())
+        result._view = (base, steps + ((cls, args[1:], kwargs),))
+        if base.grad_fn is not None:  # a base that is not a leaf can be changed in place: keep its views current
+            if base._views is None:
+                base._views = weakref.WeakSet()
+            base._views.add(result)
 
 
 class UnrecordedNode(Node):

@@ -5,7 +5,7 @@ A Tensor knows nothing of ops: `minigrad.ops` installs the arithmetic methods
 """
 import numpy as np
 
-DEFAULT_FLOAT = np.dtype(np.float32)
+from .dtypes import DEFAULT_FLOAT
 _default_rng = np.random.default_rng()
 
 
@@ -22,7 +22,8 @@ def default_rng():
 
 
 def _to_array(data, dtype=None, copy=False):
-    """ndarray for `data`: Python floats become float32, ndarrays keep their dtype (as in PyTorch)."""
+    """ndarray for `data`: Python floats become float32 (complex: complex64), ndarrays keep their dtype (as in
+    PyTorch)."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
@@ -30,9 +31,11 @@ def _to_array(data, dtype=None, copy=False):
     arr = np.array(data)
     if arr.dtype == np.float64:
         arr = arr.astype(DEFAULT_FLOAT)
+    elif arr.dtype == np.complex128:
+        arr = arr.astype(np.complex64)
     elif arr.dtype.kind == "i":
         arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "biuf":
+    elif arr.dtype.kind not in "biufc":
         raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} data (dtype {arr.dtype}); "
                         "pass numbers, nested lists of numbers or a numeric ndarray")
     return arr
@@ -44,16 +47,18 @@ class Tensor:
     `Tensor(data)` wraps an ndarray without copying it; `mg.tensor(data)` always copies.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "name", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks", "name", "_view", "_views",
+                 "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping in NumPy
 
     def __init__(self, data, dtype=None, requires_grad=False, name=None):
         self.data = _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
-        self._version = [0]  # shared by every Tensor viewing the same storage (see detach)
+        self._version = [0]  # shared by every Tensor viewing the same storage (views, detach)
         self._hooks = None
         self.name = name
+        self._view = self._views = None  # (base, steps) of a view in a graph; the live views of a base
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -68,6 +73,7 @@ class Tensor:
         t._version = [0]
         t._hooks = None
         t.name = None
+        t._view = t._views = None
         return t
 
     # ---- attributes -----------------------------------------------------------------------
@@ -77,7 +83,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self.data.dtype.kind == "c":
+            raise TypeError("minigrad differentiates real tensors only, this one is complex; work on its real and "
+                            "imaginary parts as two float tensors")
+        if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
                             "make it float first, e.g. mg.tensor(data, dtype='float32')")
         if not flag and self.grad_fn is not None:
@@ -152,6 +161,11 @@ class Tensor:
         t._version = self._version
         return t
 
+    def detach_(self):
+        """Cut this tensor from the graph, in place (it becomes a leaf that does not require grad)."""
+        self.grad_fn, self._requires_grad, self._view = None, False, None
+        return self
+
     def register_hook(self, hook):
         """Call `hook(grad)` when this tensor's gradient is computed; a returned tensor replaces the gradient."""
         if not self.requires_grad:
@@ -179,45 +193,7 @@ class Tensor:
         self.register_hook(keep)
         return self
 
-    # ---- in-place updates: add_, sub_, mul_, div_, copy_, fill_, zero_, clamp_ (installed by ops) ------
-    def __setitem__(self, index, value):
-        from .autograd import is_grad_enabled
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError("item assignment into a tensor that requires grad is not recorded; build the "
-                               "value out of place (mg.where, mg.concat) or assign inside `with mg.no_grad():`")
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index) if isinstance(index, tuple) else \
-            (index.data if isinstance(index, Tensor) else index)
-        self.data[index] = value.data if isinstance(value, Tensor) else value
-        self._version[0] += 1
-
-    def _inplace_or_rebind(self, inplace, op, other):
-        """`x += y`: in place when no graph is recorded; otherwise out of place (Python rebinds x)."""
-        from .autograd import is_grad_enabled
-        if self.requires_grad and is_grad_enabled():
-            if self.grad_fn is None:
-                raise RuntimeError("a leaf tensor that requires grad cannot be updated in place "
-                                   "(x += ...); do it inside `with mg.no_grad():`")
-            return op(self, other)
-        return inplace(self, other)
-
-    def __iadd__(self, other):
-        return self._inplace_or_rebind(type(self).add_, type(self).__add__, other)
-
-    def __isub__(self, other):
-        return self._inplace_or_rebind(type(self).sub_, type(self).__sub__, other)
-
-    def __imul__(self, other):
-        return self._inplace_or_rebind(type(self).mul_, type(self).__mul__, other)
-
-    def __itruediv__(self, other):
-        return self._inplace_or_rebind(type(self).div_, type(self).__truediv__, other)
-
-    # ---- conversions --------------------------------------------------------------------------
-    def float(self):
-        return self.astype(np.float32)
-
-    def double(self):
-        return self.astype(np.float64)
+    # In-place updates (add_, ..., x += y, x[i] = v) and conversions are installed by minigrad.ops.
 
 
 class _HookHandle:

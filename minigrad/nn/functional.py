@@ -13,6 +13,16 @@ from ..ops import conv as _conv
 from ..ops.conv import _geometry, _pair
 from ..tensor import Tensor, default_rng
 
+def _floating(x, op):
+    """x as a Tensor, refused with a clear error unless it is floating point (layers and losses compute in
+    floating point; PyTorch refuses integer inputs too)."""
+    x = lift(x)
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating-point input, got {x.data.dtype} (shape {x.shape}); layers and "
+                           "losses compute in floating point: convert it first, e.g. x.float()")
+    return x
+
+
 # ---- activations ----------------------------------------------------------------------------------
 
 
@@ -64,7 +74,7 @@ def identity(x):
 # ---- layers -----------------------------------------------------------------------------------------
 def linear(x, weight, bias=None):
     """x @ weight^T + bias, weight of shape (out_features, in_features) as in PyTorch."""
-    x = lift(x)
+    x = _floating(x, "linear")
     if weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
                          f"the input's last axis must be in_features = {weight.shape[-1]}")
@@ -96,7 +106,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, pad_
     y[n, o] = sum_{c, i, j} W[o, c, i, j] xpad[n, g(o) C/G + c, p s + i d, q s + j d] + b[o],
     computed as im2col (`unfold`) then one matmul per group: W (G, O/G, C/G*KH*KW) @ cols (G, C/G*KH*KW, N*OH*OW).
     """
-    x = lift(x)
+    x = _floating(x, "conv2d")
     if x.ndim != 4:
         raise ValueError(f"conv2d: expected a 4-D input (N, C, H, W), got shape {x.shape}; add a batch axis with "
                          "x.unsqueeze(0)")
@@ -246,7 +256,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     training: mean and (biased) var of the batch, and running_mean / running_var are updated in place:
     r = (1 - momentum) r + momentum * stat (var unbiased, as PyTorch). Otherwise the running stats are used.
     """
-    x = lift(x)
+    x = _floating(x, "batch_norm")
     axes, shape = _channel_axes(x, "batch_norm")
     if x.ndim == 2:
         shape = None  # (C,) already broadcasts against (N, C)
@@ -341,7 +351,7 @@ def _class_targets(target, n, c, op):
 
 def nll_loss(log_probs, target, reduction="mean"):
     """-log_probs[n, target[n]], averaged over the batch (reduction 'mean', 'sum' or 'none')."""
-    log_probs = lift(log_probs)
+    log_probs = _floating(log_probs, "nll_loss")
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss: expected (N, C) log-probabilities, got shape {log_probs.shape}")
     n, c = log_probs.shape
@@ -354,7 +364,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
 
     target: integer classes (N,), or class probabilities of the input's shape. With label smoothing e,
     the target distribution is (1 - e) one_hot + e / C (Szegedy et al., CVPR 2016)."""
-    input = lift(input)
+    input = _floating(input, "cross_entropy")
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {input.shape}")
     if not 0 <= label_smoothing <= 1:
@@ -378,7 +388,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
 
 
 def _same_shape(input, target, op):
-    input = lift(input)
+    input = _floating(input, op)
     target = lift(target, input)
     if input.shape != target.shape:
         raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} differ; "

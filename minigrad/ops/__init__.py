@@ -1,14 +1,14 @@
 """Differentiable ops, one family a file, and the Tensor methods and operators built on them."""
 from ..tensor import Tensor
 from . import elementwise, inplace, linalg, reduce, shape, xp
-from .elementwise import (abs, add, astype, clip, cos, div, erf, exp, gelu, leaky_relu, log, maximum, minimum,
+from .elementwise import (abs, add, astype, clamp, clip, cos, div, erf, exp, gelu, leaky_relu, log, maximum, minimum,
                           mul, neg, pow, relu, sigmoid, sin, sqrt, sub, tanh, where)
 from .linalg import matmul
 from .reduce import (amax, amin, argmax, argmin, logsumexp, log_softmax, max, mean, min, softmax, std, sum, var)
 from .shape import (broadcast_to, cat, clone, concat, concatenate, contiguous, expand, flatten, gather, getitem, pad,
                     permute, reshape, split, squeeze, stack, transpose, unsqueeze, view)
 
-__all__ = ["abs", "add", "astype", "clip", "cos", "div", "erf", "exp", "gelu", "leaky_relu", "log", "maximum",
+__all__ = ["abs", "add", "astype", "clamp", "clip", "cos", "div", "erf", "exp", "gelu", "leaky_relu", "log", "maximum",
            "minimum", "mul", "neg", "pow", "relu", "sigmoid", "sin", "sqrt", "sub", "tanh", "where", "matmul",
            "amax", "amin", "argmax", "argmin", "logsumexp", "log_softmax", "max", "mean", "min", "softmax", "std", "sum",
            "var", "broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
@@ -42,7 +42,10 @@ _METHODS = {
     "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze, "flatten": flatten, "pad": pad,
     "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "copy_": inplace.copy_,
-    "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_,
+    "fill_": inplace.fill_, "zero_": inplace.zero_, "clamp_": inplace.clamp_, "__setitem__": inplace.setitem,
+    # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
+    "__iadd__": inplace.add_, "__isub__": inplace.sub_, "__imul__": inplace.mul_, "__itruediv__": inplace.div_,
+    "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
 }
 for _name, _fn in _METHODS.items():
     setattr(Tensor, _name, _fn)

@@ -11,10 +11,13 @@ Convolutional Neural Networks for Document Processing", 2006). `fold` (col2im) i
 every column entry back at the pixel it came from. Each is the other's backward, so gradients of any
 order flow through them, and the FLOPs of a convolution are those of the matmul (2 per MAC).
 """
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Cost, is_grad_enabled
+from ..dtypes import compute_dtype
 from . import xp
 from ._common import lift
 from .elementwise import Op
@@ -232,17 +235,20 @@ class BatchNorm(Op):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, axes, eps, momentum):
-        data = x.data
-        mean = data.mean(axis=axes, keepdims=True)
+        data, dtype = x.data, x.data.dtype
+        n = math.prod(data.shape[a] for a in axes)
+        acc = compute_dtype(dtype)
+        # the same steps, in the same order, as the rule's create_graph path (mean, centre, mean of squares,
+        # (var + eps) ** -0.5), so both executions of backward see the same bits
+        mean = (np.sum(data, axis=axes, keepdims=True, dtype=acc) / n).astype(dtype, copy=False)
         centred = data - mean
-        var = np.mean(np.square(centred), axis=axes, keepdims=True)
-        n = data.size // mean.size
+        var = (np.sum(centred * centred, axis=axes, keepdims=True, dtype=acc) / n).astype(dtype, copy=False)
         for stat, value in ((running_mean, mean), (running_var, var * (n / (n - 1)))):
             if stat is not None:
                 stat.data *= 1 - momentum
                 stat.data += (momentum * value.reshape(-1)).astype(stat.dtype, copy=False)
                 stat._version[0] += 1
-        inv = 1 / np.sqrt(var + np.asarray(eps, data.dtype))
+        inv = (var + np.asarray(eps, dtype)) ** np.asarray(-0.5, dtype)
         xhat = centred
         xhat *= inv
         ctx.axes, ctx.eps, ctx.n, ctx.xhat, ctx.inv = axes, eps, n, xhat, inv

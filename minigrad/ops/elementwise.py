@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd import Function
 from ..dtypes import to_float
 from ..tensor import Tensor
-from . import xp
+from . import special, xp
 from ._common import array_of, lift, meta, movement, per_element, promote, unbroadcast
 
 
@@ -312,24 +312,6 @@ class LeakyRelu(Op):
     cost = per_element(2)
 
 
-# Numerical Recipes' erfc (Press et al., "Numerical Recipes", 2nd ed., sec. 6.2): fractional error < 1.2e-7.
-_ERFC_COEFFS = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
-                0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277)
-
-
-_ERFC_AT_0 = float(np.exp(np.sum(_ERFC_COEFFS)))  # the fit gives 1 - 3e-8 at 0, a jump of erf that breaks gradchecks
-
-
-def _erf(x):
-    z = np.abs(x)
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = np.zeros_like(t)
-    for c in reversed(_ERFC_COEFFS[1:]):
-        poly = t * (c + poly)
-    erfc = t * np.exp(-z * z + _ERFC_COEFFS[0] + poly) / _ERFC_AT_0  # exact erfc(0) = 1: erf continuous at 0
-    return np.where(x >= 0, 1 - erfc, erfc - 1).astype(x.dtype, copy=False)
-
-
 _TWO_OVER_SQRT_PI = float(2 / np.sqrt(np.pi))
 _SQRT_HALF = float(np.sqrt(0.5))
 _INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
@@ -341,7 +323,7 @@ class Erf(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return _erf(a.data)
+        return special.erf(a.data)
 
     @staticmethod
     def backward(ctx, g):
@@ -362,7 +344,7 @@ class Gelu(Op):
         x = a.data
         if approximate == "tanh":
             return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + _erf(x * _SQRT_HALF))
+        return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
 
     @staticmethod
     def backward(ctx, g):
@@ -564,6 +546,9 @@ def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
     if dtype != a.data.dtype:
         a = a.astype(dtype)
     return Clip.apply(a, min, max)
+
+
+clamp = clip
 
 
 def astype(input, dtype):  # noqa: A002

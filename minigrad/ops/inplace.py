@@ -1,18 +1,28 @@
-"""In-place updates (`p.sub_(g, alpha=lr)`): how optimizers and initialisers change a tensor's data.
+"""In-place updates (`p.sub_(g, alpha=lr)`, `x += 1`, `x[i] = v`), with PyTorch's semantics.
 
-They run through Function.apply like every op, so the tracer counts them, and they write into the
-target's own array (no temporary, no copy). They record no graph: on a tensor that requires grad they
-run only under `mg.no_grad()`, and each bumps the tensor's version counter, so a tensor saved for a
-backward that has not run yet is caught (see Node.saved_tensors).
+Without a graph to record (no grad needed, or inside `mg.no_grad()`, as in an optimizer step) an update
+is an op that writes straight into the target's array: no temporary, no copy, and the tracer counts it.
+
+With one (the target, or the value written, requires grad), the update is still made in place, so every
+alias sees it, and the history is rewritten as PyTorch's autograd does: the target's `grad_fn` becomes the
+op that computed the new value from the old. When the target is a view of a tensor in the graph, the base's
+`grad_fn` becomes a `copy_slices` node (the base with the view's region replaced), and the base's live
+views are rebuilt from it. Updating a leaf that requires grad, or a view of one, is an error, as in PyTorch.
+
+Every update bumps the target's version counter, which its views share: a node that saved the old value
+finds out at backward and says so (see Node.saved_tensors).
 """
 import numpy as np
 
 from ..autograd import Function, is_grad_enabled
+from ..tensor import Tensor
+from . import xp
 from ._common import lift, movement, per_element
+from .elementwise import Op
 
 
 class _InPlace(Function):
-    """target <- ufunc(target, value), written into target's array."""
+    """target <- ufunc(target, value), written into target's array (the no-graph path)."""
     ufunc = None
 
     @staticmethod
@@ -20,8 +30,8 @@ class _InPlace(Function):
         try:
             ctx.op.ufunc(target.data, value.data, out=target.data, casting="same_kind")
         except (ValueError, TypeError) as e:
-            raise ValueError(f"{ctx.op.name}: cannot update a {target.dtype} tensor of shape {target.shape} in place "
-                             f"with a {value.dtype} value of shape {value.shape}: {e}") from None
+            raise RuntimeError(f"{ctx.op.name}: cannot update a {target.dtype} tensor of shape {target.shape} in "
+                               f"place with a {value.dtype} value of shape {value.shape}: {e}") from None
         return target.data
 
     cost = per_element(1)
@@ -57,49 +67,156 @@ class CopyInPlace(_InPlace):
     cost = movement
 
 
-def _update(target, op, value):
-    if target.requires_grad and is_grad_enabled():
-        raise RuntimeError(f"{op.name}: an in-place operation on a tensor that requires grad would corrupt its gradient; "
-                           "do it inside `with mg.no_grad():` (as an optimizer does) or use an out-of-place op")
-    op.apply(target, lift(value, target))
+def rebuild_view(base, steps):
+    """The view `steps` make of base (a Tensor, recorded; or an array, a NumPy view)."""
+    for cls, params, kwargs in steps:
+        base = cls.apply(base, *params, **kwargs) if isinstance(base, Tensor) else xp.apply(cls, base, *params, **kwargs)
+    return base
+
+
+class CopySlices(Op):
+    """base with the region that the view `steps` select replaced by value (an in-place change made through a
+    view, as PyTorch's CopySlices).   dbase = g outside the region, 0 inside;  dvalue = the region of g."""
+    name = "copy_slices"
+
+    @staticmethod
+    def forward(ctx, base, value, steps):
+        ctx.steps = steps
+        out = np.array(base.data)
+        ctx.outside = np.ones(out.shape, bool)
+        try:
+            rebuild_view(ctx.outside, steps)[...] = False
+        except ValueError:
+            raise RuntimeError("in-place update of a broadcast view (several of its elements share one memory "
+                               "location), which cannot be written in place, as in PyTorch; clone() it first") from None
+        rebuild_view(out, steps)[...] = value.data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.outside, rebuild_view(g, ctx.steps), None
+
+    cost = movement
+
+
+def _needs_graph(target, args):
+    return is_grad_enabled() and (target._requires_grad or any(isinstance(a, Tensor) and a._requires_grad
+                                                               for a in args))
+
+
+def _update(target, name, out_of_place, args, fast=None):
+    """target <- out_of_place(target, *args), in place. `fast(target, *args)` does it without a graph."""
+    if not _needs_graph(target, args):
+        if fast is not None:
+            fast(target, *args)
+        else:
+            new = out_of_place(target, *args)
+            CopyInPlace.apply(target, new)
+        target._version[0] += 1
+        return target
+    view = target._view
+    if target._requires_grad and target.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be changed in place, as in PyTorch (its "
+                           "gradient would lose its meaning); do it inside `with mg.no_grad():`, as an optimizer does, "
+                           "or use the out-of-place op")
+    if view is not None and view[0].grad_fn is None:
+        raise RuntimeError(f"{name}: a view of a leaf tensor that requires grad cannot be changed in place, as in "
+                           "PyTorch; do it inside `with mg.no_grad():`, or clone() the view first")
+    old = Tensor._wrap(np.array(target.data), target._requires_grad, target.grad_fn)
+    new = out_of_place(old, *args)
+    if new.shape != target.shape:
+        raise RuntimeError(f"{name}: the result has shape {new.shape} but the tensor changed in place has shape "
+                           f"{target.shape}; an in-place op cannot change its target's shape")
+    if new.data.dtype != target.data.dtype:
+        if not np.can_cast(new.data.dtype, target.data.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {new.data.dtype} can't be cast to the desired output type "
+                               f"{target.data.dtype} (as in PyTorch); convert the tensor first")
+        new = new.astype(target.data.dtype)
+    if view is None:
+        np.copyto(target.data, new.data)
+        target.grad_fn, target._requires_grad = new.grad_fn, True
+    else:
+        base, steps = view
+        new_base = CopySlices.apply(Tensor._wrap(base.data, True, base.grad_fn), new, steps)
+        np.copyto(base.data, new_base.data)
+        base.grad_fn = new_base.grad_fn
+        for alias in list(base._views or ()):
+            alias.grad_fn = rebuild_view(base, alias._view[1]).grad_fn
+            alias._requires_grad = True
     target._version[0] += 1
     return target
 
 
-def add_(t, other, alpha=1):
+def _with_alpha(other, alpha, target):
+    return other if alpha == 1 else lift(other, target) * alpha
+
+
+def _ufunc_update(op):
+    def fast(target, value):
+        op.apply(target, lift(value, target))
+    return fast
+
+
+def add_(t, other, *, alpha=1):
     """t += alpha * other, in place."""
-    return _update(t, AddInPlace, other if alpha == 1 else lift(other, t) * alpha)
+    from .elementwise import add
+    return _update(t, "add_", add, (_with_alpha(other, alpha, t),), _ufunc_update(AddInPlace))
 
 
-def sub_(t, other, alpha=1):
+def sub_(t, other, *, alpha=1):
     """t -= alpha * other, in place."""
-    return _update(t, SubInPlace, other if alpha == 1 else lift(other, t) * alpha)
+    from .elementwise import sub
+    return _update(t, "sub_", sub, (_with_alpha(other, alpha, t),), _ufunc_update(SubInPlace))
 
 
 def mul_(t, other):
     """t *= other, in place."""
-    return _update(t, MulInPlace, other)
+    from .elementwise import mul
+    return _update(t, "mul_", mul, (other,), _ufunc_update(MulInPlace))
 
 
 def div_(t, other):
     """t /= other, in place."""
-    return _update(t, DivInPlace, other)
+    from .elementwise import div
+    return _update(t, "div_", div, (other,), _ufunc_update(DivInPlace))
+
+
+def _broadcast_value(t, value):
+    """value broadcast to t's shape and cast to its dtype (what copy_ writes)."""
+    v = lift(value, t)
+    v = v.expand(t.shape) if v.shape != t.shape else v * 1
+    return v if v.data.dtype == t.data.dtype else v.astype(t.data.dtype)
 
 
 def copy_(t, src):
-    """t <- src, in place (src broadcasts to t's shape)."""
-    return _update(t, CopyInPlace, src)
+    """t <- src, in place (src broadcasts to t's shape and is cast to t's dtype)."""
+    return _update(t, "copy_", _broadcast_value, (src,), _ufunc_update(CopyInPlace))
 
 
 def fill_(t, value):
     """Every element of t <- value, in place."""
-    return _update(t, CopyInPlace, value)
+    return _update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CopyInPlace))
 
 
 def zero_(t):
-    return _update(t, CopyInPlace, 0)
+    return fill_(t, 0)
 
 
 def clamp_(t, min=None, max=None):  # noqa: A002 (torch's names)
     """t <- clip(t, min, max), in place."""
-    return _update(t, CopyInPlace, t.clip(min, max))
+    from .elementwise import clip
+    return _update(t, "clamp_", lambda x: clip(x, min, max), ())
+
+
+def setitem(t, index, value):
+    """t[index] = value, in place (`index_put_`): the value broadcasts to the indexed region."""
+    from .shape import index_put
+    return _update(t, "setitem", lambda x, v: index_put(x, index, v), (value,), _fast_setitem(index))
+
+
+def _fast_setitem(index):
+    from .shape import _plain_index
+
+    def fast(t, value):
+        t.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+    return fast

@@ -212,7 +212,7 @@ class Argmax(Op):
 
     @staticmethod
     def forward(ctx, x, axis, keepdim):
-        if x.size == 0 or axis is not None and x.ndim and x.shape[axis] == 0:
+        if x.size == 0 and (axis is None or not x.ndim or x.shape[axis] == 0):
             raise IndexError(f"{ctx.op.name}: cannot reduce an empty dimension (input of shape {x.shape}); "
                              "there is no maximum of nothing")
         if axis is None:

@@ -163,6 +163,29 @@ def _gather_index(index, dim):
     return tuple(grid)
 
 
+class IndexPut(Op):
+    """x with x[index] = value (value broadcast to the region).   dx = g with the region zeroed;
+    dvalue = g[index] summed back to value's shape."""
+    name = "index_put"
+
+    @staticmethod
+    def forward(ctx, x, value, index):
+        ctx.index, ctx.like = index, meta(value)
+        out = np.array(x.data)
+        out[index] = value.data
+        ctx.outside = np.ones(x.shape, bool)
+        ctx.outside[index] = False
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_value = ctx.needs_input_grad[:2]
+        return (g * ctx.outside if need_x else None,
+                unbroadcast(g[ctx.index], ctx.like) if need_value else None)
+
+    cost = movement
+
+
 class Gather(Op):
     """out[i][j][k] = x[index[i][j][k]][j][k] (dim 0; likewise for any dim), as torch.gather.
     dx = g added at the gathered positions (repeats accumulate)."""
@@ -368,6 +391,22 @@ def getitem(input, index):  # noqa: A002
     if split is not None:
         return GetItem.apply(GetItem.apply(x, split[0]), split[1])
     return GetItem.apply(x, index)
+
+
+def index_put(input, index, value):  # noqa: A002
+    """A copy of input with input[index] = value (value broadcasts to the region and takes input's dtype);
+    gradients flow to input outside the region and to value inside it."""
+    x = lift(input)
+    index = _plain_index(index)
+    v = lift(value, x)
+    if v.data.dtype != x.data.dtype:
+        v = v.astype(x.data.dtype)
+    try:
+        np.broadcast_shapes(v.shape, np.empty(x.shape, bool)[index].shape)
+    except ValueError:
+        raise RuntimeError(f"index_put: a value of shape {v.shape} does not broadcast to the region "
+                           f"{np.empty(x.shape, bool)[index].shape} that index {index!r} selects") from None
+    return IndexPut.apply(x, v, index)
 
 
 def gather(input, dim, index):  # noqa: A002

@@ -54,11 +54,11 @@ def relu(x):
 
 
 def erf(x):
-    """The error function (minigrad's own approximation on arrays, see elementwise._erf)."""
+    """The error function (minigrad.ops.special's on arrays)."""
     if isinstance(x, Tensor):
         return x.erf()
-    from .elementwise import _erf
-    return _erf(x)
+    from .special import erf as np_erf
+    return np_erf(x)
 
 
 def sigmoid(x):

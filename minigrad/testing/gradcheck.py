@@ -150,7 +150,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
             num = (plus - minus) / (2 * eps)
             ana = float(sum(np.vdot(a, u) for a, u in zip(analytic, us)))
             rows.append((f"direction {d}", "all", ana, num, ana - num))
-        bad = [r for r in rows if not abs(r[4]) <= atol + rtol * abs(r[3])]
+        bad = [r for r in rows if not (abs(r[4]) <= atol + rtol * abs(r[3]) or np.isnan(r[2]) and np.isnan(r[3]))]
         what = f"{len(bad)} of {n_directions} random directions (the inputs hold {total} numbers)"
     else:
         bad, work = [], [np.array(b) for b in base]
@@ -165,7 +165,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
                 x[idx] = orig
                 num[idx] = (plus - minus) / (2 * eps)
             diff = a - num
-            off = ~(np.abs(diff) <= atol + rtol * np.abs(num))  # a nan counts as off
+            # a nan is off, unless both are nan (where the function itself is nan, e.g. var of one number)
+            off = ~(np.abs(diff) <= atol + rtol * np.abs(num)) & ~(np.isnan(a) & np.isnan(num))
             for idx in map(tuple, np.argwhere(off)):
                 bad.append((k, str(tuple(int(i) for i in idx)), a[idx], num[idx], diff[idx]))
         what = f"{len(bad)} of {total} gradient entries"

@@ -1,0 +1,64 @@
+"""Special functions on NumPy arrays, accurate to float64 (NumPy has none of them).
+
+erf and erfc are the rational approximations of the Cephes Math Library (S. L. Moshier, "Methods and Programs
+for Mathematical Functions", 1989; cephes/ndtr.c): relative error below 4e-16 for erf on [0, 1] and 6e-14
+for erfc on [0, 26.6]. They are computed in float64 and rounded once to the input's dtype.
+"""
+import numpy as np
+
+# erf(x) = x T(x^2) / U(x^2) on |x| <= 1 (U's leading coefficient 1 is implicit)
+_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3, 7.00332514112805075473E3,
+      5.55923013010394962768E4)
+_U = (1.0, 3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3, 2.26290000613890934246E4,
+      4.92673942608635921086E4)
+# erfc(x) = exp(-x^2) P(x) / Q(x) on 1 <= x < 8, exp(-x^2) R(x) / S(x) for x >= 8
+_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0, 4.86371970985681366614E1,
+      1.96520832956077098242E2, 5.26445194995477358631E2, 9.34528527171957607540E2, 1.02755188689515710272E3,
+      5.57535335369399327526E2)
+_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2, 9.75708501743205489753E2,
+      1.82390916687909736289E3, 2.24633760818710981792E3, 1.65666309194161350182E3, 5.57535340817727675546E2)
+_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0, 6.16021097993053585195E0,
+      7.40974269950448939160E0, 2.97886665372100240670E0)
+_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1, 1.70814450747565897222E1,
+      9.60896809063285878198E0, 3.36907645100081516050E0)
+
+
+_MAXLOG = 7.09782712893383996843E2  # log(largest float64)
+
+
+def _poly(coefficients, x):
+    """Horner's rule, highest power first (Cephes' polevl)."""
+    out = np.full_like(x, coefficients[0])
+    for c in coefficients[1:]:
+        out = out * x + c
+    return out
+
+
+def _erfc_tail(a):
+    """erfc(|a|) for |a| >= 1 (0 where exp(-a^2) underflows, as Cephes; nan stays nan)."""
+    x = np.minimum(np.abs(a), 27.0)
+    near, far = np.minimum(x, 8.0), np.maximum(x, 8.0)
+    ratio = np.where(x < 8.0, _poly(_P, near) / _poly(_Q, near), _poly(_R, far) / _poly(_S, far))
+    return np.where(x * x > _MAXLOG, 0.0, np.exp(-x * x) * ratio)
+
+
+def _erf64(x):
+    u = np.clip(x, -1.0, 1.0)
+    z = u * u
+    small = u * _poly(_T, z) / _poly(_U, z)
+    return np.where(np.abs(x) <= 1.0, small, np.sign(x) * (1.0 - _erfc_tail(x)))
+
+
+def erf(x):
+    """The error function 2/sqrt(pi) int_0^x exp(-t^2) dt."""
+    x = np.asarray(x)
+    return _erf64(x.astype(np.float64)).astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
+
+
+def erfc(x):
+    """1 - erf(x), accurate where erf(x) is close to 1 (large x)."""
+    x = np.asarray(x)
+    a = x.astype(np.float64)
+    tail = _erfc_tail(a)
+    out = np.where(np.abs(a) < 1.0, 1.0 - _erf64(a), np.where(a < 0, 2.0 - tail, tail))
+    return out.astype(x.dtype if x.dtype.kind == "f" else np.float64, copy=False)
