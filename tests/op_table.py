@@ -322,3 +322,17 @@ OPS = [
                  lambda r: ((uniform(r, (1, 2, 4, 5)),), {"pad": (1, 2, 2, 1), "mode": "replicate"}, "replicate"),
                  lambda r: ((uniform(r, (1, 2, 4, 5)),), {"pad": (1, 2, 2, 1), "mode": "circular"}, "circular"))),
 ]
+
+
+# ---- rows of the other families: tests/op_rows_<family>.py, each with its own OPS list -------------------
+def _family_rows():
+    import glob
+    import importlib
+    import os
+    rows = []
+    for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "op_rows_*.py"))):
+        rows.extend(importlib.import_module(os.path.basename(path)[:-3]).OPS)
+    return rows
+
+
+OPS = OPS + _family_rows()

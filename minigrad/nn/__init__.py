@@ -3,21 +3,30 @@
     import minigrad as mg
     from minigrad import nn
     import minigrad.nn.functional as F
+
+One file a family of modules (as torch.nn.modules): container, linear, flatten, conv, pooling, normalization,
+dropout, activation, loss, sparse, sampling; binary and quantized layers in binary.
 """
 from . import init
 from .module import (Module, Parameter, RemovableHandle, WeightClip, register_module_forward_hook,
                      register_module_forward_pre_hook)
 from . import functional
-from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, BCEWithLogitsLoss, Conv2d,
-                     CrossEntropyLoss, Dropout, Flatten, GELU, Hardtanh, Identity, L1Loss, LeakyReLU, Linear,
-                     LogSoftmax, MaxPool2d, ModuleList, MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax,
-                     SquaredHingeLoss, Tanh)
+from .activation import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .sampling import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403
 from .binary import BinaryConv2d, BinaryLinear, LSQ, PACT, QuantConv2d, QuantLinear, Quantize, Sign
+from . import activation, container, conv, dropout, flatten, linear, loss, normalization, pooling, sampling, sparse
 
-__all__ = ["init", "functional", "Module", "Parameter", "RemovableHandle", "WeightClip",
-           "register_module_forward_hook", "register_module_forward_pre_hook",
-           "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "BCEWithLogitsLoss", "Conv2d",
-           "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "Hardtanh", "Identity", "L1Loss", "LeakyReLU", "Linear",
-           "LogSoftmax", "MaxPool2d", "ModuleList", "MSELoss", "NLLLoss", "ReLU", "Sequential", "Sigmoid", "Softmax",
-           "SquaredHingeLoss", "Tanh", "BinaryConv2d", "BinaryLinear", "LSQ", "PACT", "QuantConv2d", "QuantLinear",
-           "Quantize", "Sign"]
+__all__ = (["init", "functional", "Module", "Parameter", "RemovableHandle", "WeightClip",
+            "register_module_forward_hook", "register_module_forward_pre_hook",
+            "BinaryConv2d", "BinaryLinear", "LSQ", "PACT", "QuantConv2d", "QuantLinear", "Quantize", "Sign"]
+           + [name for family in (activation, container, conv, dropout, flatten, linear, loss, normalization, pooling,
+                                  sampling, sparse) for name in family.__all__])

@@ -25,7 +25,8 @@ from ..ops._common import const
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import Conv2d, Linear
+from .conv import Conv2d
+from .linear import Linear
 from .module import Module, Parameter, WeightClip
 
 _SCALES = (None, "mean")

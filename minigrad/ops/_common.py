@@ -4,7 +4,7 @@ import operator
 import numpy as np
 
 from ..autograd import Cost
-from ..dtypes import compute_dtype, result_type
+from ..dtypes import result_type
 from ..tensor import Tensor
 
 
@@ -29,7 +29,7 @@ def lift(x, like=None):
         return x
     if like is not None and _is_number(x):
         dtype = result_type(like, x)
-        return Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, compute_dtype(dtype)))
+        return Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, dtype))
     return Tensor(x)
 
 
@@ -37,15 +37,14 @@ def promote(*operands):
     """The operands as Tensors of one dtype (PyTorch's promotion, `minigrad.dtypes.result_type`), and that dtype.
 
     Tensors of another dtype are cast (a differentiable astype, so their gradient comes back in their own
-    dtype); numbers become 0-d tensors. Next to float16 a number stays float32, as PyTorch computes
-    half-precision arithmetic with scalars in float32 and rounds once (the caller casts the result)."""
+    dtype); numbers become 0-d tensors of that dtype."""
     dtype = result_type(*operands)
     out = []
     for x in operands:
         if isinstance(x, Tensor):
             out.append(x if x.data.dtype == dtype else x.astype(dtype))
         elif _is_number(x):
-            out.append(Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, compute_dtype(dtype))))
+            out.append(Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, dtype)))
         else:
             t = Tensor(x)
             out.append(t if t.data.dtype == dtype else t.astype(dtype))

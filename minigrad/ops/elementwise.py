@@ -37,8 +37,23 @@ def _binary(op, a, b, floating=False):
         dtype = to_float(dtype)
         a, b = a.astype(dtype), b.astype(dtype)
     _check_broadcast(op.name, (a, b))
-    out = op.apply(a, b)
-    return out if out.data.dtype == dtype else out.astype(dtype)  # float16 with a float32 scalar: round once
+    return op.apply(a, b)
+
+
+def _half_and_number(a, b):
+    """(the float16 tensor, the number) when one operand is each, else None."""
+    for t, n in ((a, b), (b, a)):
+        if isinstance(t, Tensor) and t.data.dtype == np.float16 and isinstance(n, (int, float)) \
+                and not isinstance(n, bool):
+            return t, n
+    return None
+
+
+def _in_float32(op, a, b):
+    """A float16 tensor times (or divided by) a Python number, as PyTorch computes it on the CPU: in float32, the
+    number not rounded to float16 first (so x * 1e-8 is not 0), the result rounded once."""
+    widen = [x.astype(np.float32) if isinstance(x, Tensor) else x for x in (a, b)]
+    return _binary(op, *widen, floating=True).astype(np.float16)
 
 
 def _floating(op, a, *args):
@@ -134,7 +149,7 @@ class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a.data ** b.data
+        return (a.data ** b.data).astype(a.dtype, copy=False)  # bool ** bool is int8 in NumPy
 
     @staticmethod
     def backward(ctx, g):
@@ -467,10 +482,10 @@ def add(input, other, *, alpha=1):  # noqa: A002 (PyTorch's argument names)
 
 
 def sub(input, other, *, alpha=1):  # noqa: A002
-    """input - alpha * other. Two bool tensors cannot be subtracted (as PyTorch: use logical_xor)."""
-    if _is_bool(input) and _is_bool(other):
-        raise RuntimeError("sub: subtraction of two bool tensors is not supported (as in PyTorch); use logical_xor() "
-                        "or the ^ operator instead")
+    """input - alpha * other. Subtraction with a bool operand is refused (as PyTorch: use logical_xor)."""
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("sub: subtraction with a bool tensor is not supported (as in PyTorch); for masks use "
+                           "logical_xor() or the ^ operator, for numbers convert first, e.g. mask.long()")
     return _binary(Sub, input, other if alpha == 1 else mul(other, alpha))
 
 
@@ -478,19 +493,28 @@ def _is_bool(x):
     return isinstance(x, (bool, np.bool_)) or isinstance(x, Tensor) and x.data.dtype == np.bool_
 
 
-def mul(input, other): return _binary(Mul, input, other)  # noqa: A002, E704
-def div(input, other): return _binary(Div, input, other, floating=True)  # noqa: A002, E704
+def mul(input, other):  # noqa: A002
+    return _in_float32(Mul, input, other) if _half_and_number(input, other) else _binary(Mul, input, other)
+
+
+def div(input, other):  # noqa: A002
+    """True division: integers give the default float (as PyTorch)."""
+    if _half_and_number(input, other):
+        return _in_float32(Div, input, other)
+    return _binary(Div, input, other, floating=True)
 def maximum(input, other): return _binary(Maximum, input, other)  # noqa: A002, E704
 def minimum(input, other): return _binary(Minimum, input, other)  # noqa: A002, E704
 
 
 def pow(input, exponent):  # noqa: A001 (mirrors torch.pow)
-    """input ** exponent. Integers to negative integer powers are an error (as PyTorch)."""
+    """input ** exponent. Integers to negative integer powers are an error (as PyTorch), and so are bools."""
     (a, b), dtype = promote(input, exponent)
+    if dtype == np.bool_ and isinstance(exponent, Tensor):
+        raise NotImplementedError("pow: not implemented for bool tensors (as in PyTorch); convert first, e.g. x.long()")
     if dtype.kind in "iu" and np.any(b.data < 0):
         raise RuntimeError("pow: integers to negative integer powers are not allowed (as in PyTorch); make the base "
-                         "a float tensor, e.g. x.float() ** -1")
-    return _binary(Pow, a, b)
+                           "a float tensor, e.g. x.float() ** -1")
+    return _binary(Pow, input, exponent)
 
 
 def neg(input):  # noqa: A002
@@ -533,7 +557,7 @@ def leaky_relu(input, negative_slope=0.01):  # noqa: A002
 
 
 def gelu(input, approximate="none"):  # noqa: A002
-    return _floating(Gelu, input, approximate)
+    return Gelu.apply(_not_for("gelu", lift(input), "biu"), approximate)
 
 
 def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
@@ -568,3 +592,26 @@ def where(condition, input, other):  # noqa: A002
         raise _broadcast_error("where", [cond.shape, a.shape, b.shape]) from None
     out = Where.apply(cond, a, b)
     return out if out.data.dtype == dtype else out.astype(dtype)
+
+
+def _reflected(fn):
+    return lambda self, other: fn(other, self)
+
+
+def _comparison(op):
+    return lambda self, other: compare(op, self, other)
+
+
+__all__ = ["abs", "add", "astype", "clamp", "clip", "cos", "div", "erf", "exp", "gelu", "leaky_relu", "log", "maximum",
+           "minimum", "mul", "neg", "pow", "relu", "sigmoid", "sin", "sqrt", "sub", "tanh", "where"]
+METHODS = {  # the Tensor's operators and methods from this family
+    "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
+    "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
+    "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg, "__abs__": abs,
+    "__eq__": _comparison(Eq), "__ne__": _comparison(Ne), "__lt__": _comparison(Lt), "__le__": _comparison(Le),
+    "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
+    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp, "log": log, "sqrt": sqrt,
+    "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "erf": erf,
+    "leaky_relu": leaky_relu, "gelu": gelu, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
+    "astype": astype, "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
+}

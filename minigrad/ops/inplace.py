@@ -220,3 +220,11 @@ def _fast_setitem(index):
     def fast(t, value):
         t.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
     return fast
+
+
+__all__ = []
+METHODS = {  # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
+    "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
+    "clamp_": clamp_, "__setitem__": setitem,
+    "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
+}

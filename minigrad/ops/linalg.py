@@ -67,3 +67,7 @@ def matmul(input, other):  # noqa: A002
                            f"equal the {'only' if b.ndim == 1 else 'second-to-last'} dim of the second ({kb}), and "
                            "the batch dims must broadcast") from None
     return Matmul.apply(a, b)
+
+
+__all__ = ["matmul"]
+METHODS = {"__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self), "matmul": matmul}

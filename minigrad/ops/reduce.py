@@ -390,13 +390,19 @@ def log_softmax(input, dim=-1, dtype=None, *, axis=None):  # noqa: A002
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
     """Index of the first maximum along dim; of the flattened tensor when dim is None."""
-    x = lift(input)
+    x = _not_for("argmax", lift(input), "b", RuntimeError)
     dim, keepdim = dim_args("argmax", dim, keepdim, axis, keepdims)
     return Argmax.apply(x, None if dim is None else normalize_dim(dim, x.ndim, "argmax"), keepdim)
 
 
 def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
     """Index of the first minimum along dim; of the flattened tensor when dim is None."""
-    x = lift(input)
+    x = _not_for("argmin", lift(input), "b", RuntimeError)
     dim, keepdim = dim_args("argmin", dim, keepdim, axis, keepdims)
     return Argmin.apply(x, None if dim is None else normalize_dim(dim, x.ndim, "argmin"), keepdim)
+
+
+__all__ = ["amax", "amin", "argmax", "argmin", "logsumexp", "log_softmax", "max", "mean", "min", "softmax", "std", "sum",
+           "var"]
+METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
+           "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin}

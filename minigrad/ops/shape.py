@@ -486,3 +486,13 @@ def split(tensor, split_size_or_sections, dim=0, *, axis=None):
 def pad(input, pad_width, value=0.0):  # noqa: A002
     """input padded with `value`; pad_width as numpy.pad: an int, (before, after), or one pair per axis."""
     return Pad.apply(lift(input), pad_width, value)
+
+
+__all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
+           "getitem", "index_put", "pad", "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze",
+           "view"]
+METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
+           "expand": expand, "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze,
+           "flatten": flatten, "pad": pad, "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,
+           "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim)))), doc="All dims reversed."),
+           "mT": property(matrix_transpose, doc="The last two dims swapped (needs at least 2 dims).")}

@@ -1,0 +1,22 @@
+"""Dropout."""
+
+import numpy as np
+
+from ...ops._common import const, lift
+from ...tensor import default_rng
+
+__all__ = ["dropout"]
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (Srivastava et al., JMLR 2014);
+    identity when not training. The mask comes from `rng` or the generator seeded by mg.manual_seed."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = lift(x)
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * const(np.zeros(x.shape), x.dtype)
+    keep = (rng or default_rng()).random(x.shape) >= p
+    return x * const(np.multiply(keep, 1 / (1 - p), dtype=x.dtype), x.dtype)

@@ -1,0 +1,5 @@
+"""Lookup layers: Embedding."""
+from . import functional as F  # noqa: F401
+from .module import Module  # noqa: F401
+
+__all__ = []

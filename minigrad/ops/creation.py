@@ -1,0 +1,4 @@
+"""Creation functions: empty, full_like, linspace, logspace, randint, randperm, ..."""
+
+__all__ = []
+METHODS = {}

@@ -1,0 +1,4 @@
+"""Scans along a dim: cumsum, cumprod, cummax, cummin, logcumsumexp."""
+
+__all__ = []
+METHODS = {}
