@@ -5,6 +5,7 @@ Kaiming / He: He et al., "Delving Deep into Rectifiers", ICCV 2015: std = gain /
 Xavier / Glorot: Glorot & Bengio, AISTATS 2010: std = gain * sqrt(2 / (fan_in + fan_out)).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -79,15 +80,27 @@ def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
+def _empty(tensor):
+    """A tensor with no elements: initialising it is a no-op (PyTorch warns the same)."""
+    if tensor.size == 0:
+        warnings.warn("init: initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """U(-bound, bound), bound = gain * sqrt(3 / fan). With a = sqrt(5) this is PyTorch's default for
     Linear and Conv2d weights: bound = 1 / sqrt(fan_in)."""
+    if _empty(tensor):
+        return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / _fan(tensor, mode))
     return uniform_(tensor, -bound, bound, rng=rng)
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     """N(0, std^2), std = gain / sqrt(fan)."""
+    if _empty(tensor):
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return normal_(tensor, 0.0, std, rng=rng)
 
