@@ -16,10 +16,9 @@ How it sees things, without knowing any op by name:
   input (reshape, expand, transpose) moves no bytes.
 - **phase**: `autograd.current_phase()`: 'forward', 'backward' (set by the engine) or 'optimizer'.
 - **module path** (`features.2`): the global module forward hooks of `mg.nn` keep a stack of the
-  modules running; a module's name is its attribute name in its parent's `_modules`. Each entry keeps
-  the frame of its `Module.__call__`; a forward that raises never reaches the pop hook, so an entry whose
-  frame has left the call stack is dropped before the stack is read: after an exception the user
-  catches, later ops get the right path.
+  modules running; a module's name is its attribute name in its parent's `_modules`. The pop hook is
+  registered with `always_call=True` (as PyTorch's), so it runs also when a forward raises: after an
+  exception the user catches, later ops get the right path.
 - **which ops**: those of the context that opened the trace (a `contextvars` context: one thread, or one
   asyncio task), as `mg.no_grad()` and PyTorch's FLOP counter: other threads' ops are not recorded.
   Tasks created inside the trace copy the context and are recorded; a plain thread started inside it
@@ -36,8 +35,6 @@ How it sees things, without knowing any op by name:
   a training step of yours (the benchmarks use it).
 """
 import contextvars
-import sys
-import threading
 
 import numpy as np
 
@@ -167,8 +164,8 @@ class Tracer:
         if self._active:
             raise RuntimeError("trace: this tracer is already active; use a new `mg.trace()` for a nested trace")
         # per context (see the module docstring): (module stack, index of the node backward is in), or None
-        # where the trace is not open; a stack entry is (module, path, its __call__ frame, thread id). A new
-        # variable for each use, so contexts copied during an earlier use are not recorded by this one.
+        # where the trace is not open; a stack entry is (module, path). A new variable for each use, so
+        # contexts copied during an earlier use are not recorded by this one.
         self._here = contextvars.ContextVar("minigrad_trace", default=None)
         self._token = self._here.set(((), None))
         autograd._observers.append(self)
@@ -178,7 +175,7 @@ class Tracer:
             nn_module = None
         if nn_module is not None:
             self._handles = [nn_module.register_module_forward_pre_hook(self._push),
-                             nn_module.register_module_forward_hook(self._pop)]
+                             nn_module.register_module_forward_hook(self._pop, always_call=True)]
         self._active = True
         return self
 
@@ -213,37 +210,21 @@ class Tracer:
         name = type(module).__name__  # called by its parent but not registered in it
         return f"{parent_path}.{name}" if parent_path else name
 
-    @staticmethod
-    def _running(stack, frame):
-        """`stack` without the modules whose forward raised: entries (pushed by this thread) whose
-        `Module.__call__` frame is not on the call stack above `frame`. Below a running entry all run."""
-        me = threading.get_ident()
-        while stack and stack[-1][3] == me:  # an entry from the thread this context was copied from stays
-            target, f = stack[-1][2], frame
-            while f is not None and f is not target:
-                f = f.f_back
-            if f is not None:
-                break
-            stack = stack[:-1]
-        return stack
-
     def _push(self, module, args):
         here = self._here.get()
         if here is None:
             return  # another thread's module
-        frame = sys._getframe(1)  # Module.__call__ of this module
-        stack = self._running(here[0], frame)
-        path = self._path_of(module, stack)
-        self._here.set((stack + ((module, path, frame, threading.get_ident()),), here[1]))
+        path = self._path_of(module, here[0])
+        self._here.set((here[0] + ((module, path),), here[1]))
         self.module_types.setdefault(path, type(module).__name__)
 
     def _pop(self, module, args, output):
         here = self._here.get()
         if here is None:
             return
-        stack, frame = here[0], sys._getframe(1)
+        stack = here[0]
         for i in range(len(stack) - 1, -1, -1):
-            if stack[i][2] is frame:
+            if stack[i][0] is module:
                 self._here.set((stack[:i], here[1]))
                 return
 
@@ -273,10 +254,9 @@ class Tracer:
         if phase == "backward":
             module = None
         else:
-            running = self._running(stack, sys._getframe(1)) if stack else stack
-            if running is not stack or owner is not None:
-                self._here.set((running, None))
-            owner, module = None, (running[-1][1] if running else None)
+            if owner is not None:  # a forward op after a backward: it belongs to no node's backward
+                self._here.set((stack, None))
+            owner, module = None, (stack[-1][1] if stack else None)
         rule = None
         if result.grad_fn is ctx:  # a graph node: its rule is bound; probe it for backward
             rule = ctx.rule

@@ -615,3 +615,24 @@ def test_linear_and_losses_agree_with_torch():
         np.testing.assert_allclose(bn(mg.tensor(xb)).numpy(), tbn(torch.tensor(xb)).detach().numpy(), rtol=1e-8,
                                    atol=1e-10)
     np.testing.assert_allclose(bn.running_var.numpy(), tbn.running_var.numpy(), rtol=1e-10)
+
+
+def test_forward_hooks_with_always_call_run_when_forward_raises():
+    class Boom(mg.nn.Module):
+        def forward(self, x):
+            raise ValueError("boom")
+
+    seen = []
+    m = Boom()
+    m.register_forward_hook(lambda mod, args, out: seen.append(("plain", out)))
+    m.register_forward_hook(lambda mod, args, out: seen.append(("always", out)), always_call=True)
+    handle = mg.nn.register_module_forward_hook(lambda mod, args, out: seen.append(("global", out)), always_call=True)
+    try:
+        with pytest.raises(ValueError, match="boom"):
+            m(mg.ones(1))
+    finally:
+        handle.remove()
+    assert seen == [("global", None), ("always", None)]
+    with pytest.raises(ValueError):
+        m(mg.ones(1))
+    assert seen[-1] == ("always", None) and len(seen) == 3  # the removed global hook no longer runs

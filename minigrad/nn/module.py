@@ -86,16 +86,19 @@ class WeightClip:
 _hook_ids = itertools.count()
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
+_global_always_call = set()  # ids of global forward hooks that also run when forward raises
 
 
 class RemovableHandle:
     """Returned by every `register_*_hook`; `handle.remove()` unregisters the hook."""
 
-    def __init__(self, hooks):
-        self._hooks, self.id = hooks, next(_hook_ids)
+    def __init__(self, hooks, always_call=None):
+        self._hooks, self._always_call, self.id = hooks, always_call, next(_hook_ids)
 
     def remove(self):
         self._hooks.pop(self.id, None)
+        if self._always_call is not None:
+            self._always_call.discard(self.id)
 
     def __enter__(self):
         return self
@@ -104,11 +107,13 @@ class RemovableHandle:
         self.remove()
 
 
-def _register(hooks, hook):
+def _register(hooks, hook, always_call=None, always=False):
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(hooks)
+    handle = RemovableHandle(hooks, always_call)
     hooks[handle.id] = hook
+    if always:
+        always_call.add(handle.id)
     return handle
 
 
@@ -118,10 +123,11 @@ def register_module_forward_pre_hook(hook):
     return _register(_global_forward_pre_hooks, hook)
 
 
-def register_module_forward_hook(hook):
+def register_module_forward_hook(hook, *, always_call=False):
     """Call `hook(module, args, output)` after every module's forward (all modules); a returned value
-    replaces the output. Returns a handle with `.remove()`."""
-    return _register(_global_forward_hooks, hook)
+    replaces the output. With always_call=True it also runs, with output None, when forward raises (as
+    PyTorch's). Returns a handle with `.remove()`."""
+    return _register(_global_forward_hooks, hook, _global_always_call, always_call)
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -168,6 +174,7 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_always_call"] = set()  # ids of this module's forward hooks that also run when forward raises
 
     # ---- registration by attribute assignment ----------------------------------------------
     def _check_init(self, name):
@@ -266,7 +273,13 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        output = self.forward(*args, **kwargs)
+        try:
+            output = self.forward(*args, **kwargs)
+        except BaseException:
+            for key, hook in list(_global_forward_hooks.items()) + list(self._forward_hooks.items()):
+                if key in _global_always_call or key in self._always_call:
+                    hook(self, args, None)
+            raise
         for hook in (*_global_forward_hooks.values(), *self._forward_hooks.values()):  # PyTorch's order
             result = hook(self, args, output)
             if result is not None:
@@ -277,9 +290,10 @@ class Module:
         """Call `hook(module, args)` before this module's forward; a returned value replaces args."""
         return _register(self._forward_pre_hooks, hook)
 
-    def register_forward_hook(self, hook):
-        """Call `hook(module, args, output)` after this module's forward; a returned value replaces output."""
-        return _register(self._forward_hooks, hook)
+    def register_forward_hook(self, hook, *, always_call=False):
+        """Call `hook(module, args, output)` after this module's forward; a returned value replaces output.
+        With always_call=True it also runs, with output None, when forward raises (as PyTorch's)."""
+        return _register(self._forward_hooks, hook, self._always_call, always_call)
 
     # ---- walking the tree -----------------------------------------------------------------------
     def named_modules(self, memo=None, prefix=""):
