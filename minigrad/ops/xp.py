@@ -113,3 +113,17 @@ def apply(op, x, *params, **kwargs):
         return op.apply(x, *params, **kwargs)
     from ..autograd import UnrecordedNode
     return np.asarray(op.forward(UnrecordedNode(op), Tensor._wrap(np.asarray(x)), *params, **kwargs))
+
+
+__all__ += ["einsum"]
+
+
+def einsum(a, la, b, lb, lout, via="bmm"):
+    """NumPy's einsum of two operands in its sublist form, np.einsum(a, la, b, lb, lout), for labels that occur
+    once per operand, each in lout or in the other operand (minigrad.ops.linalg's pair of an einsum; on Tensors its
+    Einsum op, `via` naming how PyTorch computes, and the tracer counts, the product: "bmm" or "mul")."""
+    from . import linalg
+    if is_tensor(a, b):
+        from ._common import lift
+        return linalg.Einsum.apply(lift(a), lift(b), tuple(la), tuple(lb), tuple(lout), via)
+    return linalg.contract(a, tuple(la), b, tuple(lb), tuple(lout))
