@@ -111,6 +111,21 @@ class Node:
         self.op = op
         self._saved = ()
 
+    def link(self, args):
+        """Before forward runs: which inputs want a gradient (`needs_input_grad`, as PyTorch's ctx has it), what
+        their gradients flow to (`parents`), and where the last tensor input is."""
+        needs, parents, last = [], [], 0
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                last = i + 1
+                if a._requires_grad:
+                    needs.append(True)
+                    parents.append(a.grad_fn or a)
+                    continue
+            needs.append(False)
+            parents.append(None)
+        self.needs_input_grad, self.parents, self.last_tensor_input = tuple(needs), parents, last
+
     def save_for_backward(self, *tensors):
         """Keep tensors for backward; modifying one in place before backward is then an error."""
         self._saved = tensors
@@ -222,12 +237,14 @@ class Function:
 
     Subclasses may set `name` (default: the lower-case class name), `default_rule` (default: backward),
     `saves_output = True` to read `ctx.output` in backward, `view = True` when the output may be a view of
-    the first input (it then shares that input's version counter), and `cost(ctx, out, *inputs)` -> Cost.
+    the first input (it then shares that input's version counter), `numpy_forward = True` when forward
+    calls no minigrad op (so grad mode need not be switched off around it), and `cost(ctx, out, *inputs)`.
     """
     name = None
     default_rule = None
     saves_output = False
     takes_arrays = False
+    numpy_forward = False
     view = False
     cost = None
     registry = {}
@@ -252,35 +269,36 @@ class Function:
     @classmethod
     def apply(cls, *args, rule=None, **kwargs):
         """Run the op: forward on the data, then (when a gradient is wanted) bind the rule and record."""
-        needs = None  # which inputs want a gradient; None: record no graph
+        if _observers or _anomaly[0]:
+            return cls._apply_watched(rule, args, kwargs)
         if _grad_enabled.get():
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
-                    needs = tuple(isinstance(b, Tensor) and b._requires_grad for b in args)
-                    break
-        if _observers or _anomaly[0]:
-            return cls._apply_watched(needs, rule, args, kwargs)
-        if needs is None:
-            out = cls.forward(UnrecordedNode(cls), *args, **kwargs)
-            result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
-            if cls.view:
-                _share_version(result, args, kwargs, cls)
-            return result
-        ctx = Node(cls)
-        ctx.needs_input_grad = needs
-        token = _grad_enabled.set(False)  # ops used inside forward are not recorded
-        try:
+                    ctx = Node(cls)
+                    ctx.link(args)
+                    result = cls._forward(ctx, args, kwargs)
+                    cls._record(ctx, rule, args, result)
+                    return result
+        return cls._forward(UnrecordedNode(cls), args, kwargs)
+
+    @classmethod
+    def _forward(cls, ctx, args, kwargs):
+        """forward, its output wrapped as a Tensor (sharing its input's version counter if it is a view)."""
+        if cls.numpy_forward or type(ctx) is UnrecordedNode:
             out = cls.forward(ctx, *args, **kwargs)
-        finally:
-            _grad_enabled.reset(token)
+        else:
+            token = _grad_enabled.set(False)  # ops a user's forward calls are not recorded
+            try:
+                out = cls.forward(ctx, *args, **kwargs)
+            finally:
+                _grad_enabled.reset(token)
         result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
         if cls.view:
             _share_version(result, args, kwargs, cls)
-        cls._record(ctx, needs, rule, args, result)
         return result
 
     @classmethod
-    def _record(cls, ctx, needs, rule, args, result):
+    def _record(cls, ctx, rule, args, result):
         """Make `result` a graph tensor whose grad_fn is ctx, with its rule bound."""
         out = result.data
         if out.dtype.kind != "f":
@@ -289,8 +307,6 @@ class Function:
                                 "differentiates real (float) tensors only: detach() the inputs, or work on the real "
                                 "and imaginary parts as float tensors")
             return  # integer and bool results carry no gradient (comparisons, argmax, ...)
-        ctx.parents = [(a.grad_fn or a) if need else None for a, need in zip(args, needs)]
-        ctx.last_tensor_input = max(i + 1 for i, a in enumerate(args) if isinstance(a, Tensor))
         ctx.shape, ctx.dtype = out.shape, out.dtype
         if rule is None:
             overrides = _rule_overrides.get()
@@ -304,22 +320,18 @@ class Function:
         result.grad_fn = ctx
 
     @classmethod
-    def _apply_watched(cls, needs, rule, args, kwargs):
+    def _apply_watched(cls, rule, args, kwargs):
         """apply with observers (the tracer) or anomaly mode on: the same op, timed, checked and reported."""
         start = time.perf_counter()
-        ctx = Node(cls) if needs is not None else UnrecordedNode(cls)
-        ctx.needs_input_grad = needs
-        token = _grad_enabled.set(False) if needs is not None else None
-        try:
-            out = cls.forward(ctx, *args, **kwargs)
-        finally:
-            if token is not None:
-                _grad_enabled.reset(token)
-        result = Tensor._wrap(out if type(out) is np.ndarray else _as_array(out))
-        if cls.view:
-            _share_version(result, args, kwargs, cls)
-        if needs is not None:
-            cls._record(ctx, needs, rule, args, result)
+        record = _grad_enabled.get() and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = Node(cls) if record else UnrecordedNode(cls)
+        if record:
+            ctx.link(args)
+        else:
+            ctx.needs_input_grad = None
+        result = cls._forward(ctx, args, kwargs)
+        if record:
+            cls._record(ctx, rule, args, result)
         if _anomaly[0]:
             ctx.created_at = _user_frame()
             if _phase.get() != "backward":  # inside a rule, the engine checks the gradient and names the op
@@ -552,13 +564,20 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
                     continue
                 ig = results[i] if i < len(results) else None
                 if ig is not None:
-                    ig = _as_grad(node, i, ig, parent, arrays)
+                    if not (type(ig) is np.ndarray and arrays and ig.shape == parent.shape
+                            and ig.dtype == parent.dtype):
+                        ig = _as_grad(node, i, ig, parent, arrays)
                     if _anomaly[0]:
                         _check_finite(ig if arrays else ig.data, f"gradient for input {i}", node)
-                    _add_pending(pending, parent, ig, arrays)
+                    entry = pending.get(parent)
+                    if entry is None:
+                        pending[parent] = [ig, False]
+                    else:
+                        _accumulate_pending(entry, ig, arrays)
                 if type(parent) is Node:
-                    deps[parent] -= 1
-                    if deps[parent] == 0:
+                    left = deps[parent] - 1
+                    deps[parent] = left
+                    if not left:
                         ready.append(parent)
         given = set()  # ids of the Tensors handed to a leaf (create_graph)
         for leaf, (g, owned) in pending.items():
@@ -589,11 +608,17 @@ def run_backward(roots, grads, retain_graph=False, create_graph=False, capture=N
 
 
 def _add_pending(pending, target, g, arrays):
-    """Add g into target's pending gradient: in place into a buffer this pass made, out of place otherwise."""
+    """Add g into target's pending gradient (a new entry [gradient, owned] the first time)."""
     entry = pending.get(target)
     if entry is None:
         pending[target] = [g, False]
-    elif not arrays:
+    else:
+        _accumulate_pending(entry, g, arrays)
+
+
+def _accumulate_pending(entry, g, arrays):
+    """entry[0] += g: in place into a buffer this pass made (entry[1], owned), out of place otherwise."""
+    if not arrays:
         entry[0] = entry[0] + g
     elif entry[1]:
         np.add(entry[0], g, out=entry[0])

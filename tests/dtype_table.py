@@ -15,6 +15,8 @@ import os
 
 import numpy as np
 
+import op_table  # noqa: F401  (loads every op_rows file, which imports op_table, before this file does)
+
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 SCALARS = {"py-bool": True, "py-int": 2, "py-float": 2.5}
 PATH = os.path.join(os.path.dirname(__file__), "data", "dtype_table.json")

@@ -38,6 +38,16 @@ def promote(*operands):
 
     Tensors of another dtype are cast (a differentiable astype, so their gradient comes back in their own
     dtype); numbers become 0-d tensors of that dtype."""
+    if len(operands) == 2:  # the common cases first: two tensors of one dtype, a float tensor and a number
+        a, b = operands
+        if isinstance(a, Tensor):
+            if isinstance(b, Tensor):
+                if a.data.dtype == b.data.dtype:
+                    return operands, a.data.dtype
+            elif type(b) in (float, int) and a.data.dtype.kind == "f":
+                return (a, Tensor._wrap(np.array(b, a.data.dtype))), a.data.dtype
+        elif isinstance(b, Tensor) and type(a) in (float, int) and b.data.dtype.kind == "f":
+            return (Tensor._wrap(np.array(a, b.data.dtype)), b), b.data.dtype
     dtype = result_type(*operands)
     out = []
     for x in operands:
