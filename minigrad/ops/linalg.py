@@ -20,7 +20,7 @@ import numpy as np
 from ..autograd import Cost
 from ..tensor import Tensor
 from . import reduce, xp
-from ._common import array_of, lift, normalize_dim, promote, unbroadcast
+from ._common import array_of, lift, meta, normalize_dim, promote, unbroadcast
 from .elementwise import Op, mul
 from .shape import GetItem, clone, permute, reshape
 
@@ -164,10 +164,36 @@ def vdot(input, other):  # noqa: A002
     return dot(a, b)
 
 
+class AddScaled(Op):
+    """beta x + alpha y, x broadcast to y's shape; beta = 0 ignores x (nan and inf in it too), as PyTorch's
+    addmm family.   dx = beta g (summed back to x's shape),  dy = alpha g."""
+    name = "add_scaled"
+
+    @staticmethod
+    def forward(ctx, x, y, beta, alpha):
+        ctx.like, ctx.beta, ctx.alpha = meta(x), beta, alpha
+        out = y.data * alpha if alpha != 1 else np.array(y.data)
+        if beta != 0:
+            out += x.data * beta if beta != 1 else x.data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_y = ctx.needs_input_grad[:2]
+        return (unbroadcast(g * ctx.beta if ctx.beta != 1 else g, ctx.like) if need_x else None,
+                (g * ctx.alpha if ctx.alpha != 1 else g) if need_y else None)
+
+    @staticmethod
+    def cost(ctx, out, x, y, beta, alpha):
+        """Per output element: a multiply for each factor other than 1, and the addition unless beta = 0
+        (elementwise; torch.utils.flop_counter counts none of them)."""
+        return Cost(flops=out.size * ((alpha != 1) + (beta not in (0, 1)) + (beta != 0)))
+
+
 def _add_scaled(op, input, product, beta, alpha):
     """beta input + alpha product, PyTorch's way: input broadcasts to the product's shape (never beyond it) and has
-    its dtype; beta = 0 ignores input, so nan or inf in it do not propagate; integer tensors take beta and alpha as
-    integers (truncated, as PyTorch); 1 multiplies nothing."""
+    its dtype; beta = 0 ignores input (its gradient is zero); integer tensors take beta and alpha as integers
+    (truncated, as PyTorch), floating ones as Python floats."""
     x = lift(input)
     _same_dtype(op, x, product)
     try:
@@ -176,12 +202,8 @@ def _add_scaled(op, input, product, beta, alpha):
         fits = False
     if not fits:
         raise RuntimeError(f"{op}: input of shape {x.shape} does not broadcast to the product's shape {product.shape}")
-    if product.data.dtype.kind in "iu":
-        beta, alpha = int(beta), int(alpha)
-    out = product if alpha == 1 else mul(product, alpha)
-    if beta == 0:
-        return out
-    return out + (x if beta == 1 else mul(x, beta))
+    number = int if product.data.dtype.kind in "iu" else float
+    return AddScaled.apply(x, product, number(beta), number(alpha))
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
