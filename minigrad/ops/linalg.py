@@ -92,9 +92,13 @@ def matmul(input, other):  # noqa: A002
 _KIND = {1: "a vector (1-D)", 2: "a matrix (2-D)", 3: "a batch of matrices (3-D)"}
 
 
-def _same_dtype(op, *tensors):
-    """PyTorch's matrix products do not promote, and have no bool kernel."""
+def _same_dtype(op, *tensors, bool_first=False):
+    """PyTorch's matrix products do not promote, and have no bool kernel (bmm looks at the first operand's dtype
+    before comparing dtypes: `bool_first`)."""
     dtypes = [t.data.dtype for t in tensors]
+    if bool_first and dtypes[0] == np.bool_:
+        raise NotImplementedError(f"{op}: not implemented for bool tensors (as in PyTorch); convert first, e.g. "
+                                  "x.float()")
     if any(d != dtypes[0] for d in dtypes):
         raise RuntimeError(f"{op}: expected all operands to have the same dtype, got {', '.join(map(str, dtypes))} "
                            "(PyTorch's matrix products do not promote); convert one first, e.g. b.to(a.dtype)")
@@ -103,15 +107,15 @@ def _same_dtype(op, *tensors):
                                   "x.float()")
 
 
-def _operands(op, **named):
-    """The named operands as tensors, each with the number of dims given, of one dtype."""
+def _operands(op, *others, bool_first=False, **named):
+    """The named operands as tensors, each with the number of dims given, of one dtype (also that of `others`)."""
     tensors = []
     for name, (x, ndim) in named.items():
         t = lift(x)
         if t.ndim != ndim:
             raise RuntimeError(f"{op}: {name} must be {_KIND[ndim]}, got a tensor of shape {t.shape}")
         tensors.append(t)
-    _same_dtype(op, *tensors)
+    _same_dtype(op, *others, *tensors, bool_first=bool_first)
     return tensors
 
 
@@ -129,7 +133,7 @@ def mm(input, mat2):  # noqa: A002
 
 def bmm(input, mat2):  # noqa: A002
     """Batched matrix product (B, n, m) @ (B, m, p) (the batch sizes must be equal). Cost: 2 B n m p FLOPs."""
-    a, b = _operands("bmm", input=(input, 3), mat2=(mat2, 3))
+    a, b = _operands("bmm", input=(input, 3), mat2=(mat2, 3), bool_first=True)
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ, shapes {a.shape} and {b.shape} (bmm does not broadcast; "
                            "matmul does)")
@@ -209,7 +213,7 @@ def _add_scaled(op, input, product, beta, alpha):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
     """beta input + alpha (mat1 @ mat2), input broadcast to (n, p); beta = 0 ignores input (nan in it does not
     propagate), as PyTorch. Cost: mm's 2 n m p FLOPs (dot), plus the scalings and the addition (elementwise)."""
-    a, b = _operands("addmm", mat1=(mat1, 2), mat2=(mat2, 2))
+    a, b = _operands("addmm", lift(input), mat1=(mat1, 2), mat2=(mat2, 2))
     _fit("addmm", a, b, a.shape[1], b.shape[0])
     return _add_scaled("addmm", input, Matmul.apply(a, b), beta, alpha)
 
@@ -217,7 +221,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
     """beta input + alpha (mat @ vec), input broadcast to (n,); beta = 0 ignores input. Cost: mv's 2 n m FLOPs
     (not counted by torch.utils.flop_counter), plus the scalings and the addition (elementwise)."""
-    a, v = _operands("addmv", mat=(mat, 2), vec=(vec, 1))
+    a, v = _operands("addmv", lift(input), mat=(mat, 2), vec=(vec, 1))
     _fit("addmv", a, v, a.shape[1], v.shape[0])
     return _add_scaled("addmv", input, Matmul.apply(a, v), beta, alpha)
 
@@ -225,6 +229,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """beta input + alpha bmm(batch1, batch2), input broadcast to (B, n, p); beta = 0 ignores input. Cost: bmm's
     2 B n m p FLOPs (dot), plus the scalings and the addition (elementwise)."""
+    _operands("baddbmm", lift(input), batch1=(batch1, 3), batch2=(batch2, 3))
     return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
@@ -232,7 +237,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """beta input + alpha sum_b batch1[b] @ batch2[b], input broadcast to (n, p); beta = 0 ignores input.
     Computed as one (n, B m) @ (B m, p) product: 2 B n m p FLOPs (dot; torch.utils.flop_counter does not count
     PyTorch's forward addbmm, and counts its gradient as two bmm of this size, as here)."""
-    b1, b2 = _operands("addbmm", batch1=(batch1, 3), batch2=(batch2, 3))
+    b1, b2 = _operands("addbmm", lift(input), batch1=(batch1, 3), batch2=(batch2, 3))
     if b1.shape[0] != b2.shape[0]:
         raise RuntimeError(f"addbmm: batch sizes differ, shapes {b1.shape} and {b2.shape}")
     _fit("addbmm", b1, b2, b1.shape[2], b2.shape[1])
@@ -330,7 +335,6 @@ def matrix_power(input, n):  # noqa: A002
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"matrix_power: input must be a square matrix or a batch of them (..., m, m), got shape "
                            f"{a.shape}")
-    _same_dtype("matrix_power", a)
     n = operator.index(n)
     if n < 0:
         raise NotImplementedError(f"matrix_power: n = {n} < 0 needs the matrix inverse, which this function does not "
@@ -339,6 +343,7 @@ def matrix_power(input, n):  # noqa: A002
         return Tensor._wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a.data.dtype), a.shape).copy())
     if n == 1:
         return clone(a)
+    _same_dtype("matrix_power", a)  # no bool kernel
     power = result = None
     while n:
         n, bit = divmod(n, 2)
@@ -355,8 +360,8 @@ _ELLIPSIS = len(_LETTERS)  # the dims an ellipsis covers get labels 52, 53, ... 
 
 def _groups(la, lb, lout):
     """The labels of a pair, as PyTorch's sumproduct_pair splits them: (batch, left, summed, right)."""
-    return ([l for l in lout if l in la and l in lb], [l for l in lout if l in la and l not in lb],
-            [l for l in la if l in lb and l not in lout], [l for l in lout if l in lb and l not in la])
+    return ([d for d in lout if d in la and d in lb], [d for d in lout if d in la and d not in lb],
+            [d for d in la if d in lb and d not in lout], [d for d in lout if d in lb and d not in la])
 
 
 def contract(a, la, b, lb, lout):
@@ -367,11 +372,11 @@ def contract(a, la, b, lb, lout):
     batch, left, summed, right = _groups(la, lb, lout)
 
     def flat(x, labels, *groups):
-        x = np.transpose(x, [labels.index(l) for group in groups for l in group])
-        return x.reshape([math.prod(size[l] for l in group) for group in groups])
+        x = np.transpose(x, [labels.index(d) for group in groups for d in group])
+        return x.reshape([math.prod(size[d] for d in group) for group in groups])
     out = np.matmul(flat(a, la, batch, left, summed), flat(b, lb, batch, summed, right))
-    out = out.reshape([size[l] for l in batch + left + right])
-    return np.transpose(out, [(batch + left + right).index(l) for l in lout])
+    out = out.reshape([size[d] for d in batch + left + right])
+    return np.transpose(out, [(batch + left + right).index(d) for d in lout])
 
 
 class Einsum(Op):
@@ -466,24 +471,24 @@ def _parse(equation, shapes):
                                f"(shape {tuple(shape)}){'' if Ellipsis in term else ' and no ellipsis (...)'}")
         spans.append(len(shape) - named)
     ell = tuple(range(_ELLIPSIS, _ELLIPSIS + max(spans, default=0)))
-    labels = [tuple(l for s in term for l in (ell[len(ell) - k:] if s is Ellipsis else (_LETTERS.index(s),)))
+    labels = [tuple(d for s in term for d in (ell[len(ell) - k:] if s is Ellipsis else (_LETTERS.index(s),)))
               for term, k in zip(terms, spans)]
     counts = {}
     for lab in labels:
-        for l in lab:
-            counts[l] = counts.get(l, 0) + 1
+        for d in lab:
+            counts[d] = counts.get(d, 0) + 1
     if not arrow:  # implicit: the ellipsis dims, then the labels seen once, in PyTorch's order
-        return labels, ell + tuple(sorted(l for l, c in counts.items() if c == 1 and l < _ELLIPSIS))
+        return labels, ell + tuple(sorted(d for d, c in counts.items() if c == 1 and d < _ELLIPSIS))
     out = []
     for s in _subscripts(rhs, "the output"):
         if s is Ellipsis:
             out.extend(ell)
             continue
-        l = _LETTERS.index(s)
-        if l not in counts or l in out:
+        d = _LETTERS.index(s)
+        if d not in counts or d in out:
             raise RuntimeError(f"einsum(): output subscript {s} "
-                               f"{'appears more than once in the output' if l in out else 'appears in no operand'}")
-        out.append(l)
+                               f"{'appears more than once in the output' if d in out else 'appears in no operand'}")
+        out.append(d)
     return labels, tuple(out)
 
 
@@ -492,25 +497,26 @@ def _label_sizes(labels, shapes):
     size = {}
     for i, (lab, shape) in enumerate(zip(labels, shapes)):
         seen = {}
-        for l, n in zip(lab, shape):
-            if seen.setdefault(l, n) != n:
-                raise RuntimeError(f"einsum(): subscript {_label_name(l)} is repeated for operand {i} but the sizes "
-                                   f"don't match, {seen[l]} != {n}")
-            if size.get(l, 1) not in (1, n) and n != 1:
-                raise RuntimeError(f"einsum(): subscript {_label_name(l)} has size {n} for operand {i}, which does not "
-                                   f"broadcast with the size {size[l]} seen before")
-            size[l] = n if n != 1 else size.get(l, 1)
+        for d, n in zip(lab, shape):
+            if seen.setdefault(d, n) != n:
+                raise RuntimeError(f"einsum(): subscript {_label_name(d)} is repeated for operand {i} but the sizes "
+                                   f"don't match, {seen[d]} != {n}")
+            if size.get(d, 1) not in (1, n) and n != 1:
+                raise RuntimeError(f"einsum(): subscript {_label_name(d)} has size {n} for operand {i}, which does not "
+                                   f"broadcast with the size {size[d]} seen before")
+            size[d] = n if n != 1 else size.get(d, 1)
     return size
 
 
 def _diagonal(x, labels):
-    """x with the diagonal of each repeated label taken (a view's gather; labels in order of first appearance)."""
+    """x with the diagonal of each repeated label taken, labels in order of first appearance (a getitem with index
+    arrays: its gradient scatters back onto the diagonal)."""
     unique = tuple(dict.fromkeys(labels))
     if len(unique) == len(labels):
         return x, labels
-    sizes = [x.shape[labels.index(l)] for l in unique]
+    sizes = [x.shape[labels.index(d)] for d in unique]
     axes = [np.arange(n).reshape([-1 if j == k else 1 for j in range(len(sizes))]) for k, n in enumerate(sizes)]
-    return GetItem.apply(x, tuple(axes[unique.index(l)] for l in labels)), unique
+    return GetItem.apply(x, tuple(axes[unique.index(d)] for d in labels)), unique
 
 
 def _squeezed(x, labels):
@@ -523,17 +529,17 @@ def _squeezed(x, labels):
 
 def _sum_out(x, labels, needed):
     """x summed over the labels not needed any more (reduce.sum: integers and bools sum to int64, as PyTorch)."""
-    dims = [i for i, l in enumerate(labels) if l not in needed]
+    dims = [i for i, d in enumerate(labels) if d not in needed]
     if not dims:
         return x, labels
-    return reduce.sum(x, dim=dims), tuple(l for l in labels if l in needed)
+    return reduce.sum(x, dim=dims), tuple(d for d in labels if d in needed)
 
 
 def _pair(a, la, b, lb, lout):
     """One Einsum op: a batched matrix product when the pair sums a label (one dtype, no bool: PyTorch's bmm), else a
     broadcast product (promotes: PyTorch's mul)."""
-    if any(l in lb and l not in lout for l in la):
-        _same_dtype("einsum", a, b)
+    if any(d in lb and d not in lout for d in la):
+        _same_dtype("einsum", a, b, bool_first=True)
         return Einsum.apply(a, b, la, lb, lout, "bmm")
     (a, b), _ = promote(a, b)
     return Einsum.apply(a, b, la, lb, lout, "mul")
@@ -561,7 +567,7 @@ def einsum(*args):
     sizes = _label_sizes(labels, [x.shape for x in xs])
     if len(xs) == 1:
         x, lx = _sum_out(*_diagonal(xs[0], labels[0]), set(out))
-        return x if lx == out else permute(x, [lx.index(l) for l in out])
+        return permute(x, [lx.index(d) for d in out])  # a view, as PyTorch's (never the input itself)
     ops = [_squeezed(*_diagonal(x, lab)) for x, lab in zip(xs, labels)]
     order = out + tuple(sorted(set(sizes) - set(out)))  # PyTorch's order of the dims it aligns
     while len(ops) > 1:
@@ -569,9 +575,9 @@ def einsum(*args):
         keep = set(out).union(*(lr for _, lr in rest))
         a, la = _sum_out(a, la, keep | set(lb))
         b, lb = _sum_out(b, lb, keep | set(la))
-        lout = tuple(l for l in order if l in keep and (l in la or l in lb))
+        lout = tuple(d for d in order if d in keep and (d in la or d in lb))
         ops = [(_pair(a, la, b, lb, lout), lout)] + rest
-    x, shape = ops[0][0], tuple(sizes[l] for l in out)
+    x, shape = ops[0][0], tuple(sizes[d] for d in out)
     return x if x.shape == shape else reshape(x, shape)
 
 
