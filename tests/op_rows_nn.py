@@ -62,4 +62,45 @@ NORM = [
            rtol=1e-6),
 ]
 
-OPS = NORM
+
+def _idx(r, high, shape):
+    return r.integers(0, high, shape)
+
+
+SPARSE = [
+    OpInfo("embedding", lambda m, i, w, **k: F(m).embedding(i, w, **k),
+           fixed(lambda r: ((_idx(r, 5, (2, 4)), uniform(r, (5, 3))), {}, "2-d-repeats"),
+                 lambda r: ((np.array(3), uniform(r, (5, 3))), {}, "0-d"),
+                 lambda r: ((np.array([1, 0, 1, 4]), uniform(r, (5, 3))), {"padding_idx": 1}, "padding",
+                            False),  # (PyTorch's convention: no gradient to the padding row, not the derivative)
+                 lambda r: ((np.array([[1, 0], [1, 1]]), uniform(r, (5, 3))), {"padding_idx": -1,
+                                                                             "scale_grad_by_freq": True}, "freq", False),
+                 lambda r: ((np.zeros((0, 2), np.int64), uniform(r, (5, 3))), {}, "empty"),
+                 lambda r: ((_idx(r, 4, (3,)), noncontiguous(uniform(r, (4, 3)))), {}, "noncontig"))),
+    OpInfo("embedding_bag", lambda m, i, w, off=None, psw=None, **k: F(m).embedding_bag(i, w, off, per_sample_weights=psw,
+                                                                                          **k),
+           fixed(lambda r: ((np.array([[1, 2, 1], [4, 0, 3]]), uniform(r, (5, 3))), {"mode": "sum"}, "2-d-sum"),
+                 lambda r: ((np.array([1, 2, 4, 3, 4, 0]), uniform(r, (5, 3)), np.array([0, 2, 2])),
+                            {"mode": "mean"}, "offsets-mean-empty-bag"),
+                 lambda r: ((np.array([1, 2, 4, 3, 4, 0]), uniform(r, (5, 3)), np.array([0, 1, 3, 6])),
+                            {"mode": "sum", "include_last_offset": True, "padding_idx": 4}, "last-offset-padding"),
+                 lambda r: ((np.array([[1, 2, 0], [3, 3, 3]]), well_separated(r, (5, 3))),
+                            {"mode": "max", "padding_idx": 3}, "max-empty-bag"),
+                 lambda r: ((np.zeros((0,), np.int64), uniform(r, (5, 3)), np.array([0, 0])), {"mode": "max"},
+                            "empty-input"))),
+    # PyTorch has no second derivative for per_sample_weights; (its scale_grad_by_freq in embedding_bag divides by
+    # other rows' counts, so that option is checked by hand against the documented formula, in test_layers.py)
+    OpInfo("embedding_bag_weighted", lambda m, i, w, off, psw, **k: F(m).embedding_bag(i, w, off, per_sample_weights=psw,
+                                                                                         **k),
+           fixed(lambda r: ((np.array([1, 2, 4, 3]), uniform(r, (5, 3)), np.array([0, 3]), uniform(r, (4,))),
+                            {"mode": "sum"}, "offsets"),
+                 lambda r: ((np.array([1, 2, 4, 3]), uniform(r, (5, 3)), np.array([0, 1, 4]), uniform(r, (4,))),
+                            {"mode": "sum", "include_last_offset": True, "padding_idx": 2}, "last-offset-padding")),
+           gradgrad=False),
+    OpInfo("one_hot", lambda m, i, **k: F(m).one_hot(i, **k), grad=False,
+           samples=fixed(lambda r: ((_idx(r, 4, (2, 3)),), {}, "inferred"),
+                         lambda r: ((np.array(2),), {"num_classes": 5}, "0-d"),
+                         lambda r: ((np.zeros((0,), np.int64),), {"num_classes": 3}, "empty"))),
+]
+
+OPS = NORM + SPARSE

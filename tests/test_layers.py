@@ -235,3 +235,139 @@ def test_instance_norm_without_batch_axis_warns_nothing_when_channels_match():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert nn.InstanceNorm2d(3)(mg.randn(3, 4, 4)).shape == (3, 4, 4)
+
+
+# ---- embeddings -------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, kwargs", [((10, 3), {}), ((10, 3), {"padding_idx": -2, "max_norm": 1.5}),
+                                          ((6, 4), {"norm_type": 1.0, "scale_grad_by_freq": True, "padding_idx": 0})])
+def test_embedding_module_matches_pytorch(args, kwargs):
+    ours = nn.Embedding(*args, **kwargs)
+    theirs = torch.nn.Embedding(*args, **kwargs)
+    assert repr(ours) == repr(theirs) and ours.padding_idx == theirs.padding_idx
+    ours, theirs = twin(ours, theirs)
+    idx = np.array([[1, 2, 1], [5, 0, 4]])
+    y, want = ours(mg.tensor(idx)), theirs(torch.tensor(idx))
+    np.testing.assert_allclose(y.numpy(), want.detach().numpy(), rtol=1e-12)
+    g = RNG.standard_normal(y.shape)
+    y.backward(mg.tensor(g)), want.backward(torch.from_numpy(g))
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    assert_same_state(ours, theirs)  # max_norm renormalised the same rows in place
+
+
+def test_embedding_default_init_is_standard_normal_with_a_zero_padding_row():
+    layer = nn.Embedding(2000, 50, padding_idx=3)
+    w = layer.weight.numpy()
+    assert w.dtype == np.float32 and np.all(w[3] == 0)
+    assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01
+    mg.manual_seed(5)
+    a = nn.Embedding(4, 2).weight.numpy()
+    mg.manual_seed(5)
+    np.testing.assert_array_equal(a, nn.Embedding(4, 2).weight.numpy())
+    np.testing.assert_array_equal(nn.Embedding(4, 2, rng=np.random.default_rng(1)).weight.numpy(),
+                                  nn.Embedding(4, 2, rng=np.random.default_rng(1)).weight.numpy())
+
+
+def test_embedding_from_pretrained_shares_and_freezes():
+    table = mg.tensor(RNG.standard_normal((4, 3)))
+    frozen = nn.Embedding.from_pretrained(table)
+    assert not frozen.weight.requires_grad and np.shares_memory(frozen.weight.numpy(), table.numpy())
+    assert frozen(mg.tensor([2])).grad_fn is None
+    free = nn.Embedding.from_pretrained(table, freeze=False, padding_idx=1)
+    assert free.weight.requires_grad and np.all(free.weight.numpy()[1] == table.numpy()[1])  # not zeroed
+    free(mg.tensor([1, 2, 2])).sum().backward()
+    np.testing.assert_array_equal(free.weight.grad.numpy()[:, 0], [0, 0, 2, 0])
+    assert repr(free) == "Embedding(4, 3, padding_idx=1)"
+    bag = nn.EmbeddingBag.from_pretrained(table, mode="sum")
+    assert repr(bag) == repr(torch.nn.EmbeddingBag.from_pretrained(torch.zeros(4, 3), mode="sum"))
+    with pytest.raises(AssertionError, match="2-dimensional"):
+        nn.Embedding.from_pretrained(mg.zeros(3))
+
+
+def test_embedding_max_norm_renormalises_in_place_and_invalidates_saved_weights():
+    w = mg.tensor(np.array([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]]), requires_grad=True)
+    before = w.numpy().copy()
+    saved = (w * 2).sum()  # Mul saved w for backward
+    F.embedding(mg.tensor([0, 1]), w, max_norm=1.0)
+    np.testing.assert_allclose(w.numpy()[0], before[0] / (5 + 1e-7))  # renormalised row 0 only (row 2 not looked up)
+    np.testing.assert_array_equal(w.numpy()[1:], before[1:])
+    with pytest.raises(RuntimeError, match="modified in place"):
+        saved.backward()
+
+
+def test_embedding_errors():
+    w = mg.randn(5, 3)
+    with pytest.raises(IndexError, match=r"indices must lie in \[0, 4\]"):
+        F.embedding(mg.tensor([5]), w)
+    with pytest.raises(IndexError, match="index out of range"):
+        F.embedding(mg.tensor([-1]), w)
+    with pytest.raises(RuntimeError, match="expected indices of an integer dtype"):
+        F.embedding(mg.tensor([1.0]), w)
+    with pytest.raises(RuntimeError, match="'weight' must be 2-D"):
+        F.embedding(mg.tensor([1]), mg.randn(5))
+    with pytest.raises(AssertionError, match="padding_idx must be within num_embeddings"):
+        nn.Embedding(5, 3, padding_idx=5)
+    with pytest.raises(NotImplementedError, match="no sparse tensors"):
+        nn.Embedding(5, 3, sparse=True)
+    with pytest.raises(AssertionError, match="does not match num_embeddings"):
+        nn.Embedding(5, 3, _weight=mg.zeros(4, 3))
+    with pytest.raises(ValueError, match="does not support scaling the gradient"):
+        F.embedding_bag(mg.tensor([[1]]), w, mode="max", scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="only supported for mode='sum'"):
+        F.embedding_bag(mg.tensor([[1]]), w, per_sample_weights=mg.ones(1, 1))
+    with pytest.raises(RuntimeError, match="offsets must be a 1-D increasing sequence that starts at 0"):
+        F.embedding_bag(mg.tensor([1, 2]), w, mg.tensor([1]))
+    with pytest.raises(ValueError, match="offsets must be None when the input is 2-D"):
+        F.embedding_bag(mg.tensor([[1, 2]]), w, mg.tensor([0]))
+
+
+def test_embedding_bag_module_matches_pytorch_and_scales_by_frequency_as_documented():
+    ours, theirs = twin(nn.EmbeddingBag(6, 3, mode="sum", padding_idx=5), torch.nn.EmbeddingBag(6, 3, mode="sum",
+                                                                                                  padding_idx=5))
+    assert repr(ours) == repr(theirs)
+    idx, off = np.array([1, 5, 2, 2, 4]), np.array([0, 2])
+    np.testing.assert_allclose(ours(mg.tensor(idx), mg.tensor(off)).numpy(),
+                               theirs(torch.tensor(idx), torch.tensor(off)).detach().numpy(), rtol=1e-12)
+    # scale_grad_by_freq: each row's gradient divided by the row's count in the batch (the documented formula;
+    # PyTorch's embedding_bag kernel divides some rows by another row's count)
+    w = mg.tensor(RNG.standard_normal((5, 2)), requires_grad=True)
+    F.embedding_bag(mg.tensor([1, 2, 1, 3, 2, 2]), w, mg.tensor([0, 3]), mode="sum", scale_grad_by_freq=True).sum() \
+        .backward()
+    np.testing.assert_allclose(w.grad.numpy()[:, 0], [0, 1, 1, 1, 0])
+    assert repr(nn.EmbeddingBag(4, 2, max_norm=2.0, norm_type=1.0)) == \
+        repr(torch.nn.EmbeddingBag(4, 2, max_norm=2.0, norm_type=1.0))
+
+
+def test_embedding_is_one_op_whose_gradient_is_a_scatter_add():
+    layer = nn.Embedding(7, 4)
+    with mg.trace() as tr:
+        layer(mg.tensor([[1, 2, 1]])).sum().backward()
+    assert [r.name for r in tr.select(phase="forward")] == ["embedding", "sum"]
+    assert tr.select(phase="forward", name="embedding")[0].category == "movement"
+
+
+def test_sinusoidal_positions_are_vaswani_et_als():
+    pe = F.sinusoidal_positions(50, 8)
+    assert pe.shape == (50, 8) and pe.dtype == np.float32 and not pe.requires_grad
+    pos, i = 37, 3
+    freq = 10000 ** (-2 * i / 8)
+    np.testing.assert_allclose(pe.numpy()[pos, 2 * i], np.sin(pos * freq), rtol=1e-6)
+    np.testing.assert_allclose(pe.numpy()[pos, 2 * i + 1], np.cos(pos * freq), rtol=1e-6)
+    np.testing.assert_array_equal(pe.numpy()[0], [0, 1] * 4)
+    odd = F.sinusoidal_positions(3, 5, dtype=np.float64).numpy()
+    assert odd.shape == (3, 5) and odd[2, 4] == np.sin(2 * 10000 ** (-4 / 5))
+    # PE[pos + k] is a fixed rotation of PE[pos] in each (sin, cos) pair: the property the paper chose it for
+    k, freq = 5, 10000 ** (-2 / 8)
+    rot = np.array([[np.cos(k * freq), -np.sin(k * freq)], [np.sin(k * freq), np.cos(k * freq)]])
+    np.testing.assert_allclose(pe.numpy()[10, 2:4] @ rot, pe.numpy()[15, 2:4], atol=1e-5)
+
+
+def test_one_hot_follows_pytorch():
+    np.testing.assert_array_equal(F.one_hot(mg.tensor([2, 0]), 4).numpy(), [[0, 0, 1, 0], [1, 0, 0, 0]])
+    assert F.one_hot(mg.tensor(np.zeros(0, np.int64)), 3).shape == (0, 3)
+    for bad, error, message in [(mg.tensor([1, 2], dtype="int32"), RuntimeError, "dtype int64"),
+                                (mg.tensor([1.0]), RuntimeError, "dtype int64"),
+                                (mg.tensor([-1]), RuntimeError, "must be non-negative"),
+                                (mg.tensor([3]), RuntimeError, r"classes must lie in \[0, 2\]"),
+                                (mg.tensor(np.zeros(0, np.int64)), RuntimeError, "cannot infer")]:
+        with pytest.raises(error, match=message):
+            F.one_hot(bad, 3 if bad.numpy().tolist() == [3] else -1)
