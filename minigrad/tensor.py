@@ -100,11 +100,44 @@ class Tensor:
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    size = property(lambda self: self.data.size)
+    size = property(lambda self: _Size(self.data.size, self.data.shape),
+                    doc="The number of elements (an int, as NumPy's `size`) that can also be called as PyTorch's "
+                        "`size()` (the shape) or `size(dim)` (one dim's length).")
     is_leaf = property(lambda self: self.grad_fn is None, doc="True unless an op that records gradients made this tensor.")
 
     def __len__(self):
         return len(self.data)
+
+    # ---- PyTorch's introspection -----------------------------------------------------------------
+    def numel(self):
+        """The number of elements."""
+        return self.data.size
+
+    nelement = numel
+
+    def dim(self):
+        """The number of dims."""
+        return self.data.ndim
+
+    ndimension = dim
+
+    def element_size(self):
+        """Bytes per element."""
+        return self.data.itemsize
+
+    def stride(self, dim=None):
+        """The step between neighbours of each dim, in elements (PyTorch's stride; 0 along broadcast dims)."""
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[_dim_index(dim, self.data.ndim, "stride")]
+
+    def is_contiguous(self):
+        """True when the elements lie in memory in row-major order without gaps (size-1 dims may have any
+        stride, as PyTorch)."""
+        return self.data.flags.c_contiguous
+
+    def data_ptr(self):
+        """The address of the first element."""
+        return self.data.__array_interface__["data"][0]
 
     def numpy(self):
         """The underlying ndarray (shares memory, as in PyTorch)."""
@@ -196,6 +229,28 @@ class Tensor:
     # In-place updates (add_, ..., x += y, x[i] = v) and conversions are installed by minigrad.ops.
 
 
+def _dim_index(dim, ndim, op):
+    """dim in [-ndim, ndim) as a non-negative index; IndexError otherwise (a 0-d tensor has no dim to name)."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dimension {dim} out of range for a tensor with {ndim} dimension(s)")
+    return dim % ndim
+
+
+class _Size(int):
+    """`t.size`: the number of elements, an int (NumPy's meaning), callable as PyTorch's `t.size()` -> the shape
+    and `t.size(dim)` -> the length of one dim."""
+
+    def __new__(cls, n, shape):
+        self = super().__new__(cls, n)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        return self.shape[_dim_index(dim, len(self.shape), "size")]
+
+
 class _HookHandle:
     def __init__(self, hooks, hook):
         self._hooks, self._hook = hooks, hook
@@ -230,30 +285,55 @@ def ones(*shape, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False):
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if dtype is None and isinstance(fill_value, (bool, int)) and not isinstance(fill_value, float):
-        dtype = bool if isinstance(fill_value, bool) else np.int64
-    return Tensor(np.full(shape, fill_value, _float(dtype)), requires_grad=requires_grad)
+    """A tensor of `shape` filled with fill_value; without dtype=, the value's (PyTorch's rule: bool -> bool, int ->
+    int64, float -> the default float, complex -> complex64)."""
+    from .dtypes import _scalar_dtype
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = _scalar_dtype(fill_value) if dtype is None else np.dtype(dtype)
+    return Tensor(np.full(shape, fill_value, dtype), requires_grad=requires_grad)
+
+
+def _like(t, dtype):
+    return np.dtype(dtype) if dtype is not None else t.dtype
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+    """Zeros of t's shape and (unless dtype= says otherwise) t's dtype."""
+    return Tensor(np.zeros(t.shape, _like(t, dtype)), requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
-    return Tensor(np.ones(t.shape, dtype or t.dtype), requires_grad=requires_grad)
+    """Ones of t's shape and (unless dtype= says otherwise) t's dtype."""
+    return Tensor(np.ones(t.shape, _like(t, dtype)), requires_grad=requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad=False):
-    """Like numpy.arange; integer arguments give int64, float ones float32."""
-    if stop is None:
-        start, stop = 0, start
+def _number(v):
+    return v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+    """start, start + step, ... up to (not including) end: ceil((end - start) / step) values (PyTorch's length
+    rule), each start + i * step computed in float64. Integer (and bool) arguments give int64, any float one
+    the default float."""
+    start, end, step = (_number(v) for v in ((0, start, step) if end is None else (start, end, step)))
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound {end} and lower bound {start} inconsistent with step sign {step}")
     if dtype is None:
-        dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, stop, step)) else DEFAULT_FLOAT
-    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+        dtype = np.int64 if all(isinstance(v, (int, np.integer)) for v in (start, end, step)) else DEFAULT_FLOAT
+    n = int(np.ceil((end - start) / step))
+    exact = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    values = start + np.arange(n, dtype=np.int64 if exact else np.float64) * step
+    return Tensor(values.astype(dtype, copy=False), requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False):
+    """The n x m (default n x n) identity matrix."""
+    if n < 0 or (m is not None and m < 0):
+        raise RuntimeError(f"eye: n and m must be >= 0, got n={n}, m={m}")
     return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
 
 

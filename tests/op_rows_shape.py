@@ -1,8 +1,15 @@
 """Op-table rows of the movement family (minigrad/ops/shape.py): flip, roll, repeat, triangles, diagonals,
 dim moves, windows, narrowing, broadcasting."""
+import sys
+
 import numpy as np
 
-from op_table import OpInfo, fixed, noncontiguous, uniform
+# tests/dtype_table.py imports the rows files before op_table, which then imports this file while it is half
+# built: op_table takes the empty OPS below, and this file adds its rows to op_table's table at its end.
+_LOADED_FIRST = "op_table" not in sys.modules
+OPS = []
+
+from op_table import OpInfo, fixed, noncontiguous, uniform  # noqa: E402
 
 
 def _rows(name, fn, *samples, **kwargs):
@@ -108,3 +115,5 @@ OPS = [
     _rows("expand_as", lambda m, a, b: a.expand_as(b.detach()),
           lambda r: ((uniform(r, (3, 1)), uniform(r, (2, 3, 4))), {}, "grow")),
 ]
+if _LOADED_FIRST:
+    sys.modules["op_table"].OPS.extend(OPS)

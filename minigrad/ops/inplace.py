@@ -111,6 +111,7 @@ def _update(target, name, out_of_place, args, fast=None):
             fast(target, *args)
         else:
             new = out_of_place(target, *args)
+            _same_shape(name, new, target)
             CopyInPlace.apply(target, new)
         target._version[0] += 1
         return target
@@ -124,9 +125,7 @@ def _update(target, name, out_of_place, args, fast=None):
                            "PyTorch; do it inside `with mg.no_grad():`, or clone() the view first")
     old = Tensor._wrap(np.array(target.data), target._requires_grad, target.grad_fn)
     new = out_of_place(old, *args)
-    if new.shape != target.shape:
-        raise RuntimeError(f"{name}: the result has shape {new.shape} but the tensor changed in place has shape "
-                           f"{target.shape}; an in-place op cannot change its target's shape")
+    _same_shape(name, new, target)
     if new.data.dtype != target.data.dtype:
         if not np.can_cast(new.data.dtype, target.data.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result type {new.data.dtype} can't be cast to the desired output type "
@@ -145,6 +144,12 @@ def _update(target, name, out_of_place, args, fast=None):
             alias._requires_grad = True
     target._version[0] += 1
     return target
+
+
+def _same_shape(name, new, target):
+    if new.shape != target.shape:
+        raise RuntimeError(f"{name}: the result has shape {new.shape} but the tensor changed in place has shape "
+                           f"{target.shape}; an in-place op cannot change its target's shape")
 
 
 def _with_alpha(other, alpha, target):
@@ -222,8 +227,62 @@ def _fast_setitem(index):
     return fast
 
 
+# ---- the indexing family, in place: the out-of-place op, then written back --------------------------------------
+def masked_fill_(t, mask, value):
+    """t <- value where mask (which broadcasts to t's shape), in place."""
+    from .indexing import masked_fill
+    return _update(t, "masked_fill_", lambda x, v: masked_fill(x, mask, v), (value,))
+
+
+def masked_scatter_(t, mask, source):
+    """The positions of t where mask is True <- the first elements of source, in order, in place."""
+    from .indexing import masked_scatter
+    return _update(t, "masked_scatter_", lambda x, s: masked_scatter(x, mask, s), (source,))
+
+
+def index_fill_(t, dim, index, value):
+    """t[..., index, ...] <- value along dim, in place."""
+    from .indexing import index_fill
+    return _update(t, "index_fill_", lambda x, v: index_fill(x, dim, index, v), (value,))
+
+
+def index_add_(t, dim, index, source, *, alpha=1):
+    """t[..., index[i], ...] += alpha * source[..., i, ...] along dim, in place (repeats accumulate)."""
+    from .indexing import index_add
+    return _update(t, "index_add_", lambda x, s: index_add(x, dim, index, s, alpha=alpha), (source,))
+
+
+def index_copy_(t, dim, index, source):
+    """t[..., index[i], ...] <- source[..., i, ...] along dim, in place."""
+    from .indexing import index_copy
+    return _update(t, "index_copy_", lambda x, s: index_copy(x, dim, index, s), (source,))
+
+
+def scatter_(t, dim, index, src=None, *, value=None, reduce=None):
+    """t[index[i][j]][j] <- src[i][j] (dim 0; likewise for any dim), in place; src may be a number."""
+    from .indexing import scatter
+    return _update(t, "scatter_", lambda x, *s: scatter(x, dim, index, *(s or (src,)), value=value, reduce=reduce),
+                   (src,) if isinstance(src, Tensor) else ())
+
+
+def scatter_add_(t, dim, index, src):
+    """t[index[i][j]][j] += src[i][j] (dim 0; likewise for any dim), in place."""
+    from .indexing import scatter_add
+    return _update(t, "scatter_add_", lambda x, s: scatter_add(x, dim, index, s), (src,))
+
+
+def scatter_reduce_(t, dim, index, src, reduce, *, include_self=True):
+    """t with src reduced into t[index[i][j]][j] by reduce, in place (see scatter_reduce)."""
+    from .indexing import scatter_reduce
+    return _update(t, "scatter_reduce_",
+                   lambda x, s: scatter_reduce(x, dim, index, s, reduce, include_self=include_self), (src,))
+
+
 __all__ = []
-METHODS = {  # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
+METHODS = {
+    "masked_fill_": masked_fill_, "masked_scatter_": masked_scatter_, "index_fill_": index_fill_,
+    "index_add_": index_add_, "index_copy_": index_copy_, "scatter_": scatter_, "scatter_add_": scatter_add_,
+    "scatter_reduce_": scatter_reduce_,  # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
     "clamp_": clamp_, "__setitem__": setitem,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,

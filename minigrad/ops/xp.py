@@ -127,3 +127,18 @@ def einsum(a, la, b, lb, lout, via="bmm"):
         from ._common import lift
         return linalg.Einsum.apply(lift(a), lift(b), tuple(la), tuple(lb), tuple(lout), via)
     return linalg.contract(a, tuple(la), b, tuple(lb), tuple(lout))
+
+
+__all__ += ["scatter_reduce"]
+
+
+def scatter_reduce(x, src, index, reduce, include_self=True):
+    """x with src reduced into x[index] by reduce ('sum', 'prod', 'mean', 'amax', 'amin'; index: the full NumPy
+    index of the positions): minigrad.ops.indexing.ScatterReduce, an op of two tensors."""
+    from .indexing import ScatterReduce
+    if is_tensor(x, src):
+        from ._common import lift
+        return ScatterReduce.apply(lift(x), lift(src), index, reduce, include_self)
+    from ..autograd import UnrecordedNode
+    return np.asarray(ScatterReduce.forward(UnrecordedNode(ScatterReduce), Tensor._wrap(np.asarray(x)),
+                                            Tensor._wrap(np.asarray(src)), index, reduce, include_self))
