@@ -75,7 +75,8 @@ def _linspace(start, end, steps, dtype):
         return np.full(1, start, work)
     i = np.arange(steps)
     step = (work(end) - work(start)) / work(max(steps - 1, 1))
-    return np.where(i < steps // 2, work(start) + step * i.astype(work), work(end) - step * (steps - 1 - i).astype(work))
+    head, tail = work(start) + step * i.astype(work), work(end) - step * (steps - 1 - i).astype(work)
+    return np.where(i < steps // 2, head, tail)
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, requires_grad=False):
@@ -275,8 +276,8 @@ def new_tensor(self, data, *, dtype=None, requires_grad=False):
     return tensor(data, dtype=self.data.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-__all__ = ["bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "multinomial", "normal", "rand_like",
-           "randint", "randn_like", "randperm", "tril_indices", "triu_indices",
+__all__ = ["bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "multinomial", "normal",
+           "rand_like", "randint", "randn_like", "randperm", "tril_indices", "triu_indices",
            "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "complex64",
            "complex128", "half", "double", "short", "long", "cfloat", "cdouble"]
 METHODS = {

@@ -282,7 +282,8 @@ __all__ = []
 METHODS = {
     "masked_fill_": masked_fill_, "masked_scatter_": masked_scatter_, "index_fill_": index_fill_,
     "index_add_": index_add_, "index_copy_": index_copy_, "scatter_": scatter_, "scatter_add_": scatter_add_,
-    "scatter_reduce_": scatter_reduce_,  # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
+    "scatter_reduce_": scatter_reduce_,
+    # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
     "clamp_": clamp_, "__setitem__": setitem,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
