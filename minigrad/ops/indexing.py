@@ -116,7 +116,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
 
 # ---- scatter and gather along one dim -----------------------------------------------------------------
 def _scatter_index(op, x, dim, index, src=None):
-    """(dim, full NumPy index, the part of src that index covers) of the scatter family, checked as PyTorch."""
+    """(full NumPy index, the part of src that index covers) of the scatter family, checked as PyTorch."""
     idx = _index(op, index)
     d = normalize_dim(dim, x.ndim, op)
     if x.ndim == 0:
@@ -131,11 +131,11 @@ def _scatter_index(op, x, dim, index, src=None):
                            f"{list(src.shape) if src is not None else ''}")
     _in_range(op, idx, x.shape[d] if x.ndim else 1, d)
     if x.ndim == 0:
-        return d, (np.zeros(idx.shape, np.int64),), src if src is None else src.reshape(-1)[:idx.size]
+        return (np.zeros(idx.shape, np.int64),), src if src is None else src.reshape(-1)[:idx.size]
     full = _gather_index(idx, d)
     if src is not None and src.ndim and src.shape != idx.shape:
         src = GetItem.apply(src, tuple(slice(n) for n in idx.shape))
-    return d, full, src
+    return full, src
 
 
 def _unflat(x, op):
@@ -161,7 +161,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
             src = Tensor._wrap(np.full(_index("scatter", index).shape, value, x.data.dtype))
         return (scatter_add(x, dim, index, src) if reduce == "add"
                 else scatter_reduce(x, dim, index, src, "prod"))
-    d, full, src = _scatter_index("scatter", x, dim, index, src)
+    full, src = _scatter_index("scatter", x, dim, index, src)
     return _unflat(x, lambda y: index_put(y, full, value if src is None else src))
 
 
@@ -170,7 +170,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     accumulate).   dinput = g,  dsrc = g gathered at index."""
     x, s = lift(input), lift(src)
     _same_dtype("scatter_add", x, s, "src")
-    d, full, s = _scatter_index("scatter_add", x, dim, index, s)
+    full, s = _scatter_index("scatter_add", x, dim, index, s)
     return _unflat(x, lambda y: y + ScatterAdd.apply(s, full, y.shape))
 
 
@@ -264,7 +264,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
         raise RuntimeError(f"scatter_reduce: reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce!r}")
     _same_dtype("scatter_reduce", x, s, "src")
-    d, full, s = _scatter_index("scatter_reduce", x, dim, index, s)
+    full, s = _scatter_index("scatter_reduce", x, dim, index, s)
     return _unflat(x, lambda y: ScatterReduce.apply(y, s, full, reduce, bool(include_self)))
 
 
