@@ -501,6 +501,7 @@ METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": 
 # family's names and methods here.
 from . import movement as _rest  # noqa: E402
 from .movement import *  # noqa: E402,F401,F403
+from .movement import Diagonal, DiagonalScatter, Flip, Repeat, Roll, Tril, Triu, Windows, WindowsAdd  # noqa: E402,F401
 
 __all__ += _rest.__all__
 METHODS.update(_rest.METHODS)
