@@ -142,3 +142,22 @@ def scatter_reduce(x, src, index, reduce, include_self=True):
     from ..autograd import UnrecordedNode
     return np.asarray(ScatterReduce.forward(UnrecordedNode(ScatterReduce), Tensor._wrap(np.asarray(x)),
                                             Tensor._wrap(np.asarray(src)), index, reduce, include_self))
+
+
+def softmax(x, axis):
+    """exp(x) / sum(exp(x)) along axis: minigrad's softmax op on Tensors, its forward on arrays."""
+    if isinstance(x, Tensor):
+        return x.softmax(axis)
+    from .reduce import Softmax
+    return apply(Softmax, x, axis)
+
+
+def log_softmax(x, axis):
+    """x - logsumexp(x) along axis: minigrad's log_softmax op on Tensors, its forward on arrays."""
+    if isinstance(x, Tensor):
+        return x.log_softmax(axis)
+    from .reduce import LogSoftmax
+    return apply(LogSoftmax, x, axis)
+
+
+__all__ += ["softmax", "log_softmax"]
