@@ -103,4 +103,55 @@ SPARSE = [
                          lambda r: ((np.zeros((0,), np.int64),), {"num_classes": 3}, "empty"))),
 ]
 
-OPS = NORM + SPARSE
+
+def _interp(**fixed_kwargs):
+    return lambda m, x, **k: F(m).interpolate(x, **fixed_kwargs, **k)
+
+
+SAMPLING = [
+    OpInfo("pad_crop", lambda m, x, **k: F(m).pad(x, **k),
+           fixed(lambda r: ((uniform(r, (2, 3, 4)),), {"pad": (-1, 2)}, "crop-and-pad"),
+                 lambda r: ((uniform(r, (2, 3, 4)),), {"pad": (1, -2, -1, 0), "value": 0.5}, "two-dims"),
+                 lambda r: ((uniform(r, (2, 3, 4)),), {"pad": (-4, 0)}, "to-empty"),
+                 lambda r: ((uniform(r, (3, 4)),), {"pad": (0, 0, -1, -1)}, "crop-only"))),
+    OpInfo("pad_modes_crop", lambda m, x, **k: F(m).pad(x, **k),
+           fixed(lambda r: ((uniform(r, (1, 2, 5)),), {"pad": (-1, 2), "mode": "reflect"}, "reflect"),
+                 lambda r: ((uniform(r, (1, 2, 4, 5)),), {"pad": (2, -1, -2, 1), "mode": "replicate"}, "replicate"),
+                 lambda r: ((uniform(r, (1, 2, 5)),), {"pad": (-1, 3), "mode": "circular"}, "circular"),
+                 lambda r: ((uniform(r, (1, 2, 4)),), {"pad": (1, -3), "mode": "reflect"}, "reflect-past-crop"),
+                 lambda r: ((uniform(r, (1, 1, 3, 4, 2)),), {"pad": (1, 1, -1, 2, 0, 1), "mode": "circular"},
+                            "circular-3d"))),
+    OpInfo("interpolate_nearest", _interp(),
+           fixed(lambda r: ((uniform(r, (2, 2, 5)),), {"scale_factor": 1.7}, "1d-scale"),
+                 lambda r: ((uniform(r, (1, 2, 3, 4)),), {"size": (5, 7)}, "2d-size"),
+                 lambda r: ((uniform(r, (1, 2, 6, 5)),), {"scale_factor": (0.5, 1.1)}, "2d-down-same"),
+                 lambda r: ((uniform(r, (1, 1, 2, 3, 2)),), {"scale_factor": 2}, "3d"),
+                 lambda r: ((noncontiguous(uniform(r, (3, 4)))[None],), {"size": 6, "mode": "nearest-exact"},
+                            "exact-noncontig"),
+                 lambda r: ((uniform(r, (0, 2, 3)),), {"size": 4}, "empty-batch"))),
+    OpInfo("interpolate_linear", _interp(),
+           fixed(lambda r: ((uniform(r, (2, 2, 5)),), {"scale_factor": 1.7, "mode": "linear"}, "1d"),
+                 lambda r: ((uniform(r, (2, 2, 5)),), {"size": 8, "mode": "linear", "align_corners": True}, "corners"),
+                 lambda r: ((uniform(r, (1, 2, 4, 5)),), {"size": (7, 3), "mode": "bilinear"}, "bilinear"),
+                 lambda r: ((uniform(r, (1, 2, 6, 5)),), {"scale_factor": 0.6, "mode": "bilinear",
+                                                          "recompute_scale_factor": True}, "bilinear-down"),
+                 lambda r: ((uniform(r, (1, 1, 2, 3, 4)),), {"scale_factor": (1.5, 2.0, 0.8), "mode": "trilinear"},
+                            "trilinear"))),
+    OpInfo("interpolate_bicubic", _interp(mode="bicubic"),
+           fixed(lambda r: ((uniform(r, (1, 2, 4, 5)),), {"size": (7, 9)}, "up"),
+                 lambda r: ((uniform(r, (1, 1, 6, 5)),), {"scale_factor": 0.7, "align_corners": True}, "down-corners"),
+                 lambda r: ((uniform(r, (2, 1, 3, 3)),), {"scale_factor": 2.5}, "border"))),
+    OpInfo("interpolate_area", _interp(mode="area"),
+           fixed(lambda r: ((uniform(r, (2, 2, 7)),), {"size": 3}, "1d"),
+                 lambda r: ((uniform(r, (1, 2, 5, 6)),), {"size": (2, 4)}, "2d-overlapping"),
+                 lambda r: ((uniform(r, (1, 1, 4, 4, 3)),), {"scale_factor": 0.5}, "3d"))),
+    OpInfo("pixel_shuffle", lambda m, x, **k: F(m).pixel_shuffle(x, **k),
+           fixed(lambda r: ((uniform(r, (2, 8, 2, 3)),), {"upscale_factor": 2}, "4-d"),
+                 lambda r: ((uniform(r, (9, 2, 2)),), {"upscale_factor": 3}, "3-d"),
+                 lambda r: ((uniform(r, (2, 1, 4, 1, 2)),), {"upscale_factor": 2}, "5-d"))),
+    OpInfo("pixel_unshuffle", lambda m, x, **k: F(m).pixel_unshuffle(x, **k),
+           fixed(lambda r: ((uniform(r, (2, 2, 4, 6)),), {"downscale_factor": 2}, "4-d"),
+                 lambda r: ((noncontiguous(uniform(r, (6, 3)))[None],), {"downscale_factor": 3}, "3-d-noncontig"))),
+]
+
+OPS = NORM + SPARSE + SAMPLING

@@ -371,3 +371,113 @@ def test_one_hot_follows_pytorch():
                                 (mg.tensor(np.zeros(0, np.int64)), RuntimeError, "cannot infer")]:
         with pytest.raises(error, match=message):
             F.one_hot(bad, 3 if bad.numpy().tolist() == [3] else -1)
+
+
+# ---- resampling and padding -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("Upsample", {"scale_factor": 2}, (1, 2, 3, 4)),
+    ("Upsample", {"size": (5, 3), "mode": "bilinear"}, (1, 2, 3, 4)),
+    ("Upsample", {"scale_factor": (1.5, 0.5), "mode": "bicubic", "align_corners": True}, (2, 1, 4, 4)),
+    ("Upsample", {"scale_factor": 1.3, "mode": "trilinear", "recompute_scale_factor": True}, (1, 1, 3, 2, 4)),
+    ("Upsample", {"size": 7, "mode": "linear"}, (2, 3, 4)),
+    ("UpsamplingNearest2d", {"scale_factor": 3}, (1, 1, 2, 2)),
+    ("UpsamplingBilinear2d", {"size": (4, 5)}, (1, 2, 3, 3)),
+    ("PixelShuffle", {"upscale_factor": 2}, (2, 8, 3, 3)),
+    ("PixelUnshuffle", {"downscale_factor": 2}, (2, 1, 4, 6)),
+    ("Unflatten", {"dim": 1, "unflattened_size": (2, -1)}, (3, 6, 2)),
+    ("Unflatten", {"dim": -1, "unflattened_size": [2, 1, 2]}, (3, 4)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_resampling_modules_match_pytorch(name, kwargs, shape):
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    assert repr(ours) == repr(theirs)
+    check_module(ours, theirs, shape, steps=1)
+
+
+def test_interpolate_gradient_is_the_adjoint_and_costs_two_flops_per_tap():
+    x = RNG.standard_normal((2, 3, 5, 4))
+    g = RNG.standard_normal((2, 3, 9, 7))
+    xt = m64(x, True)
+    with mg.trace() as tr:
+        y = F.interpolate(xt, size=(9, 7), mode="bilinear")
+        y.backward(mg.tensor(g))
+    np.testing.assert_allclose(np.vdot(y.numpy(), g), np.vdot(x, xt.grad.numpy()), rtol=1e-12)  # <Rx, g> = <x, R'g>
+    forward = tr.select(phase="forward", name="resample")
+    assert len(forward) == 2  # one op per axis: H (5 -> 9), then W (4 -> 7)
+    assert forward[0].flops == 2 * 2 * (2 * 3 * 9 * 4) and forward[1].flops == 2 * 2 * (2 * 3 * 9 * 7)
+    with mg.trace() as tr:
+        F.interpolate(mg.randn(1, 1, 4, 4), scale_factor=2)
+    assert tr.flops() == 0 and [r.category for r in tr.records] == ["movement", "movement"]
+
+
+def test_interpolate_second_derivatives_flow_and_float16_keeps_its_dtype():
+    from minigrad.testing import gradgradcheck
+    x = m64(RNG.standard_normal((1, 2, 3, 4)), True)
+    assert gradgradcheck(lambda t: F.interpolate(t, scale_factor=1.5, mode="bicubic") ** 2, [x])
+    half = F.interpolate(mg.tensor(RNG.standard_normal((1, 1, 3, 3)), dtype="float16"), size=5, mode="bilinear")
+    assert half.dtype == np.float16
+
+
+def test_interpolate_errors_are_pytorchs():
+    x = mg.randn(1, 2, 3, 4)
+    cases = [({"size": 5, "scale_factor": 2}, ValueError, "only one of size or scale_factor"),
+             ({}, ValueError, "either size or scale_factor"),
+             ({"size": 5, "recompute_scale_factor": True}, ValueError, "not meaningful with an explicit size"),
+             ({"size": 5, "align_corners": True}, ValueError, "align_corners option can only be set"),
+             ({"size": 5, "mode": "linear"}, NotImplementedError, "linear mode needs a 3-D input"),
+             ({"size": 5, "mode": "trilinear"}, NotImplementedError, "trilinear mode needs a 5-D input"),
+             ({"size": (5, 5, 5)}, ValueError, "one size per spatial dimension"),
+             ({"size": 5, "mode": "cubic"}, NotImplementedError, "mode must be one of"),
+             ({"size": 5, "mode": "bilinear", "antialias": True}, NotImplementedError, "antialias"),
+             ({"scale_factor": 0.2}, RuntimeError, "greater than 0"),
+             ({"size": 2.5}, TypeError, "size must be an int")]
+    for kwargs, error, message in cases:
+        with pytest.raises(error, match=message):
+            F.interpolate(x, **kwargs)
+    with pytest.raises(NotImplementedError, match="3-D, 4-D and 5-D"):
+        F.interpolate(mg.randn(2, 3), size=4)
+
+
+def test_pad_negative_amounts_crop_in_every_mode_as_pytorch():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for pad_, mode in [((-1, 2), "constant"), ((1, -2, -1, 0), "constant"), ((-1, 2), "reflect"),
+                       ((2, -1), "replicate"), ((-1, 2), "circular"), ((3, -1), "circular"), ((1, -3), "reflect")]:
+        want = torch.nn.functional.pad(torch.tensor(x), pad_, mode=mode).numpy()
+        np.testing.assert_array_equal(F.pad(mg.tensor(x), pad_, mode=mode).numpy(), want, err_msg=f"{pad_} {mode}")
+
+
+def test_pad_errors_are_pytorchs_classes_and_minigrads_earlier_ones():
+    x = mg.ones(1, 3, 4)
+    for pad_, kwargs, classes, message in [((1, 2, 3), {}, (RuntimeError, ValueError), "even length"),
+                                           ((1,) * 8, {}, (RuntimeError, ValueError), "more than two per dimension"),
+                                           ((-3, -2), {}, (RuntimeError, ValueError), "negative size"),
+                                           ((4, 0), {"mode": "reflect"}, (RuntimeError, ValueError), "smaller than"),
+                                           ((-3, 2), {"mode": "circular"}, (RuntimeError, ValueError), "more than once"),
+                                           ((1, 1), {"mode": "mirror"}, (NotImplementedError, ValueError), "mode must"),
+                                           ((1, 1), {"mode": "reflect", "value": 1.0}, (RuntimeError,), "no value")]:
+        for cls in classes:
+            with pytest.raises(cls, match=message):
+                F.pad(x, pad_, **kwargs)
+
+
+def test_pixel_shuffle_places_channels_as_documented_and_unshuffle_inverts_it():
+    x = RNG.standard_normal((2, 3 * 4, 2, 5))
+    y = F.pixel_shuffle(mg.tensor(x), 2).numpy()
+    c, i, j, h, w = 1, 1, 0, 1, 3
+    assert y[0, c, h * 2 + i, w * 2 + j] == x[0, c * 4 + i * 2 + j, h, w]
+    np.testing.assert_array_equal(F.pixel_unshuffle(mg.tensor(y), 2).numpy(), x)
+    for fn, arg, message in [(F.pixel_shuffle, mg.ones(1, 5, 2, 2), "not divisible by 4"),
+                             (F.pixel_shuffle, mg.ones(4, 2), "at least 3 dimensions"),
+                             (F.pixel_unshuffle, mg.ones(1, 1, 3, 4), r"input.size\(-2\)=3 is not divisible by 2")]:
+        with pytest.raises(RuntimeError, match=message):
+            fn(arg, 2)
+    with pytest.raises(RuntimeError, match="positive upscale_factor"):
+        F.pixel_shuffle(mg.ones(1, 4, 2, 2), 0)
+
+
+def test_unflatten_errors():
+    with pytest.raises(RuntimeError, match=r"don't multiply up to the size of dim 1 \(6\)"):
+        nn.Unflatten(1, (2, 2))(mg.ones(2, 6))
+    with pytest.raises(TypeError, match="must be a tuple of ints, but found type int"):
+        nn.Unflatten(1, 6)
+    with pytest.raises(IndexError, match="dimension out of range"):
+        nn.Unflatten(3, (1, 2))(mg.ones(2, 2))
