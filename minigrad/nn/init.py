@@ -58,14 +58,33 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _draw(tensor, draw, scale, shift):
+    """tensor <- draw(out) * scale + shift, drawn in the tensor's own dtype straight into its memory when NumPy
+    can (float32, float64): no float64 temporary, so building a large model costs the weights' bytes only."""
+    data = tensor.data
+    if data.dtype in (np.float32, np.float64) and data.flags.c_contiguous and data.flags.writeable:
+        out = data
+    else:
+        out = np.empty(data.shape, np.float32 if data.dtype.itemsize <= 4 else np.float64)
+    draw(out)
+    out *= scale
+    out += shift
+    if out is data:
+        tensor._version[0] += 1
+        return tensor
+    return _fill(tensor, out)
+
+
 def uniform_(tensor, a=0.0, b=1.0, rng=None):
     """Fill with U(a, b)."""
-    return _fill(tensor, _rng(rng).uniform(a, b, tensor.shape))
+    generator = _rng(rng)
+    return _draw(tensor, lambda out: generator.random(out=out, dtype=out.dtype), b - a, a)
 
 
 def normal_(tensor, mean=0.0, std=1.0, rng=None):
     """Fill with N(mean, std^2)."""
-    return _fill(tensor, _rng(rng).normal(mean, std, tensor.shape))
+    generator = _rng(rng)
+    return _draw(tensor, lambda out: generator.standard_normal(out=out, dtype=out.dtype), std, mean)
 
 
 def constant_(tensor, val):
