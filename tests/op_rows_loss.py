@@ -7,7 +7,6 @@ dtype (`loss` below), as PyTorch wants them. (The rows named cross_entropy, nll_
 bce_with_logits in tests/op_table.py cover the plain calls.)
 """
 import numpy as np
-
 from op_table import OpInfo, fixed, noncontiguous, uniform
 
 CONSTANTS = ("weight", "pos_weight", "var_const", "target_const")

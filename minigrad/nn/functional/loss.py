@@ -44,7 +44,7 @@ def _reduction(reduction, size_average=None, reduce=None, op="loss", extra=()):
     return reduction
 
 
-def _reduce(loss, reduction, op=None):
+def _reduce(loss, reduction):
     """The loss tensor reduced ('mean', 'sum' or 'none')."""
     if reduction == "mean":
         return loss.mean()
@@ -83,7 +83,7 @@ class ClassTargets:
         self.weight = weight  # (C,) array or None
         w = self.valid if weight is None else weight[safe] if self.all_valid else np.where(self.valid, weight[safe], 0)
         self.weights = w.astype(dtype)
-        self.total = float(np.count_nonzero(self.valid)) if weight is None else float(self.weights.sum(dtype=np.float64))
+        self.total = float(self.weights.sum(dtype=np.float64))
 
     def pick(self, x, minus=0.0):
         """x[n, t[n, ...], ...] - minus where t counts, else 0 (an ignored entry never reads a -inf)."""
@@ -313,11 +313,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError("cross_entropy: ignore_index is not supported for class-probability targets (as PyTorch)")
     if x.ndim == 0:
         raise _layout_error("cross_entropy", "logits", x, t)
-    if weight is not None and lift(weight).shape != x.shape[min(1, x.ndim - 1):][:1]:
-        raise RuntimeError(f"cross_entropy: weight must hold one value per class, shape ({x.shape[x.ndim > 1]},); "
-                           f"got shape {lift(weight).shape}")
-    (x, p, *w), _ = promote(x, target, *([] if weight is None else [weight]))
     single = x.ndim == 1
+    c = x.shape[0] if single else x.shape[1]
+    if weight is not None and lift(weight).shape != (c,):
+        raise RuntimeError(f"cross_entropy: weight must hold one value per class, shape ({c},); got shape "
+                           f"{lift(weight).shape}")
+    (x, p, *w), _ = promote(x, target, *([] if weight is None else [weight]))
     if single:
         x, p = x.reshape(1, -1), p.reshape(1, -1)
     out = CrossEntropyProbs.apply(x, p, w[0] if w else None, float(label_smoothing), reduction)
