@@ -17,6 +17,8 @@ SECTIONS = {
     4: "peak memory of the MLP step vs NumPy",
     5: "BNN MLP training throughput and Conv2d forward+backward",
     6: "tracer overhead, and the dispatch point with no tracer",
+    7: "the BNN MNIST-size epoch and a second derivative, vs PyTorch",
+    8: "convolutional networks forward + backward: ResNet-20 (CIFAR) and MobileNetV1, vs PyTorch",
 }
 
 
@@ -427,12 +429,12 @@ def section_tracer(rep, torch):
         grads.append([t.grad.numpy().copy() for t in (cx, cw, cb)])
     same = all(np.array_equal(a, b) for a, b in zip(*grads))
     rep.line(f"info  hook-free copy of apply gives bit-identical gradients on the 30-op chain: {same}")
-    rep.note("no tracer: `Function.apply` as shipped vs a copy compiled from its source without the observer lines "
-             "(`start = ... if _observers`, `if _observers:` block), swapped in per call; 'shipped (A/A)' is the same "
+    rep.note("no tracer: `Function.apply` as shipped vs a copy compiled from its source without the observer line "
+             "(`if _observers or _anomaly[0]: return cls._apply_watched(...)`), swapped in per call; 'shipped (A/A)' is the same "
              "shipped apply timed as a third contender. Verdict: PASS when the 95% bootstrap interval of the paired "
              "ratio shipped / without hooks reaches down to 1.0, or the ratio exceeds 1 by no more than the A/A "
              "interval strays from 1 (or 1%): no cost that can be told from what identical code shows")
-    rep.line(f"info  the two hook lines timed alone (timeit, empty observer list): {hook * 1e9:.1f} ns per op")
+    rep.line(f"info  the hook line timed alone (timeit, empty observer list): {hook * 1e9:.1f} ns per op")
     for label, (fn, rounds, inner) in cases.items():
         with OpCounter() as counter:
             fn()
@@ -452,6 +454,20 @@ def section_tracer(rep, torch):
         ok = lo <= 1.0 or ratio - 1 <= max(0.01, noise)
         rep.line(f"{'PASS' if ok else 'MISS'}  dispatch with no tracer ({label}): no measurable cost")
         rep.verdicts.append((f"dispatch with no tracer ({label}): no measurable cost", ratio, "PASS" if ok else "MISS"))
+
+
+# ---- 7, 8. whole workloads ---------------------------------------------------------------------------
+def section_workloads(rep, torch):
+    rep.section(f"7. {SECTIONS[7]}")
+    import models
+    models.bnn_epoch(rep, torch, ARGS, scale)
+    models.hvp(rep, torch, ARGS, scale)
+
+
+def section_convnets(rep, torch):
+    rep.section(f"8. {SECTIONS[8]}")
+    import models
+    models.convnets(rep, torch, ARGS, scale)
 
 
 def section_profile(rep, torch):
@@ -489,7 +505,7 @@ def main():
     rep = Report()
     t0 = time.perf_counter()
     runners = {1: section_mlp, 2: section_overhead, 3: section_scaling, 4: section_memory, 5: section_layers,
-               6: section_tracer}
+               6: section_tracer, 7: section_workloads, 8: section_convnets}
     for k in sorted(only):
         s0 = time.perf_counter()
         runners[k](rep, torch)
