@@ -1,6 +1,7 @@
 """Layer modules and what the op table cannot express: modules against PyTorch's (forward, gradients, running
 statistics, default initialisation, repr), in-place updates, errors, costs in the tracer."""
 import copy
+from collections import OrderedDict
 import warnings
 
 import numpy as np
@@ -481,3 +482,150 @@ def test_unflatten_errors():
         nn.Unflatten(1, 6)
     with pytest.raises(IndexError, match="dimension out of range"):
         nn.Unflatten(3, (1, 2))(mg.ones(2, 2))
+
+
+# ---- containers -------------------------------------------------------------------------------------------------
+def names(container):
+    return [type(m).__name__ for m in container]
+
+
+def test_sequential_list_operations_follow_pytorch():
+    relu, tanh, sig = nn.ReLU(), nn.Tanh(), nn.Sigmoid()
+    seq = nn.Sequential(relu, tanh, sig)
+    assert seq[-1] is sig and names(seq[::2]) == ["ReLU", "Sigmoid"] and isinstance(seq[1:], nn.Sequential)
+    assert list(seq[1:]._modules) == ["1", "2"]  # a slice keeps the names, as PyTorch
+    seq.insert(1, nn.GELU()).insert(-1, nn.Identity())
+    assert names(seq) == ["ReLU", "GELU", "Tanh", "Identity", "Sigmoid"] and list(seq._modules) == list("01234")
+    assert seq.pop(0) is relu and list(seq._modules) == list("0123")
+    del seq[1:3]
+    assert names(seq) == ["GELU", "Sigmoid"]
+    seq[-1] = tanh
+    assert names(seq) == ["GELU", "Tanh"] and list(seq._modules) == ["0", "1"]  # replaced in place
+    both = seq + nn.Sequential(sig)
+    assert isinstance(both, nn.Sequential) and names(both) == ["GELU", "Tanh", "Sigmoid"] and len(seq) == 2
+    twice = seq * 2
+    assert len(twice) == 4 and twice[0] is twice[2]
+    seq += nn.Sequential(relu)
+    seq *= 2
+    assert names(seq) == ["GELU", "Tanh", "ReLU"] * 2
+    assert names(nn.Sequential(relu).extend([tanh, sig])) == ["ReLU", "Tanh", "Sigmoid"]
+    named = nn.Sequential(OrderedDict(a=relu, b=tanh))
+    del named[0]
+    assert list(named._modules) == ["0"]  # renumbered after a deletion, as PyTorch
+    x = mg.randn(3, 2)
+    np.testing.assert_array_equal(nn.Sequential(relu, tanh)(x).numpy(), np.tanh(np.maximum(x.numpy(), 0)))
+    for op, error, message in [(lambda: seq[6], IndexError, "index 6 is out of range"),
+                               (lambda: seq.insert(7, relu), IndexError, "out of range"),
+                               (lambda: seq.insert(0, 3), TypeError, "not an nn.Module"),
+                               (lambda: seq + nn.ModuleList([relu]), ValueError, "only Sequential"),
+                               (lambda: seq * 0, ValueError, "Non-positive multiplication factor 0"),
+                               (lambda: seq * 1.5, TypeError, "unsupported operand"),
+                               (lambda: seq["a"], TypeError, "cannot be interpreted as an integer")]:
+        with pytest.raises(error, match=message):
+            op()
+
+
+def test_module_list_operations_and_repr_follow_pytorch():
+    layers = nn.ModuleList([nn.ReLU(), nn.Linear(2, 2), nn.Linear(2, 2), nn.Tanh()])
+    theirs = torch.nn.ModuleList([torch.nn.ReLU(), torch.nn.Linear(2, 2), torch.nn.Linear(2, 2), torch.nn.Tanh()])
+    assert repr(layers) == repr(theirs)  # '(1-2): 2 x Linear(...)'
+    assert repr(nn.ModuleList()) == "ModuleList()"
+    assert isinstance(layers[1:3], nn.ModuleList) and list(layers[1:3]._modules) == ["0", "1"]
+    assert layers[-1] is layers[3]
+    layers.insert(-1, nn.Sigmoid())
+    assert names(layers) == ["ReLU", "Linear", "Linear", "Sigmoid", "Tanh"]
+    assert [n for n, _ in layers.named_parameters()] == ["1.weight", "1.bias", "2.weight", "2.bias"]
+    del layers[0]
+    assert next(n for n, _ in layers.named_parameters()) == "0.weight"
+    combined = layers + [nn.GELU()]
+    assert isinstance(combined, nn.ModuleList) and len(combined) == 5 and len(layers) == 4
+    layers += [nn.GELU()]
+    layers.extend(nn.ModuleList([nn.ReLU()]))
+    assert names(layers)[-2:] == ["GELU", "ReLU"]
+    assert isinstance(layers.pop(-1), nn.ReLU) and len(layers) == 5
+    layers[0] = nn.Identity()
+    assert names(layers)[0] == "Identity" and list(layers._modules) == list("01234")
+    assert "0" not in dir(layers)
+    for op, error, message in [(lambda: layers[5], IndexError, "index 5 is out of range"),
+                               (lambda: layers.extend(3), TypeError, "should be called with an iterable"),
+                               (lambda: layers + [3], TypeError, "not an nn.Module")]:
+        with pytest.raises(error, match=message):
+            op()
+
+
+def test_module_dict_follows_pytorch():
+    relu, tanh = nn.ReLU(), nn.Tanh()
+    d = nn.ModuleDict({"b": relu, "a": nn.Linear(2, 1)})
+    assert list(d) == ["b", "a"] and "a" in d and len(d) == 2 and d["b"] is relu
+    d["b"] = tanh
+    assert list(d.keys()) == ["b", "a"] and d["b"] is tanh  # replaced in place
+    d.update([("c", relu)])
+    d.update(nn.ModuleDict({"d": relu}))
+    assert list(d) == ["b", "a", "c", "d"] and [n for n, _ in d.named_parameters()] == ["a.weight", "a.bias"]
+    assert d.pop("c") is relu and list(d.values())[-1] is relu and next(iter(d.items())) == ("b", tanh)
+    assert repr(nn.ModuleDict({"a": nn.ReLU()})) == repr(torch.nn.ModuleDict({"a": torch.nn.ReLU()}))
+    d.clear()
+    assert len(d) == 0
+    for op, error, message in [(lambda: d.update(3), TypeError, "iterable of key/value pairs, but got int"),
+                               (lambda: d.update([("a", relu, 1)]), ValueError, "element #0 has length 3"),
+                               (lambda: d.update([3]), TypeError, "element #0 should be Iterable"),
+                               (lambda: d.update({"a": 3}), TypeError, "not an nn.Module"),
+                               (lambda: d.update({"a.b": relu}), KeyError, "contain '.'"),
+                               (lambda: d["missing"], KeyError, "missing")]:
+        with pytest.raises(error, match=message):
+            op()
+
+
+def test_parameter_list_and_dict_follow_pytorch():
+    w = mg.zeros(2, 3)
+    plist = nn.ParameterList([w, nn.Parameter(np.ones(1, np.float32))])
+    assert isinstance(plist[0], nn.Parameter) and plist[0].requires_grad and np.shares_memory(plist[0].numpy(),
+                                                                                              w.numpy())
+    plist.append("not a tensor")
+    plist += [mg.ones(4)]
+    assert len(plist) == 4 and plist[2] == "not a tensor" and plist[-1].shape == (4,)
+    assert [n for n, _ in plist.named_parameters()] == ["0", "1", "3"]
+    assert isinstance(plist[1:], nn.ParameterList) and len(plist[1:]) == 3
+    plist[0] = mg.ones(5)
+    assert [n for n, _ in plist.named_parameters()] == ["0", "1", "3"] and plist[0].shape == (5,)
+    assert repr(plist) == ("ParameterList(\n    (0): Parameter containing: [float32 of size 5]\n"
+                           "    (1): Parameter containing: [float32 of size 1]\n    (2): Object of type: str\n"
+                           "    (3): Parameter containing: [float32 of size 4]\n)")
+    assert repr(nn.ParameterList([mg.zeros(3)])) == "ParameterList(  (0): Parameter containing: [float32 of size 3])"
+    assert list(nn.ParameterList([mg.zeros(2)]).state_dict()) == list(torch.nn.ParameterList([torch.zeros(2)])
+                                                                      .state_dict())
+    pdict = nn.ParameterDict({"w": w, "note": 3})
+    assert isinstance(pdict["w"], nn.Parameter) and pdict["note"] == 3 and list(pdict) == ["w", "note"]
+    pdict["b"] = mg.ones(2)
+    pdict.update({"w": mg.ones(1)})
+    assert list(pdict.keys()) == ["w", "note", "b"] and pdict["w"].shape == (1,)
+    assert [n for n, _ in pdict.named_parameters()] == ["w", "b"]
+    assert pdict.get("nothing", 7) == 7 and pdict.setdefault("z", mg.ones(3)).shape == (3,)
+    assert pdict.popitem()[0] == "z" and pdict.pop("note") == 3 and list(reversed(pdict)) == ["b", "w"]
+    merged = pdict | {"extra": mg.ones(1)}
+    assert list(merged) == ["w", "b", "extra"] and list(pdict) == ["w", "b"] and merged["w"] is pdict["w"]
+    assert list(pdict.fromkeys(["p", "q"], mg.ones(1))) == ["p", "q"]
+    assert repr(pdict) == ("ParameterDict(\n    (w): Parameter containing: [float32 of size 1]\n"
+                           "    (b): Parameter containing: [float32 of size 2]\n)")
+    copy_ = pdict.copy()
+    del pdict["w"]
+    assert "w" in copy_ and "w" not in pdict and [n for n, _ in pdict.named_parameters()] == ["b"]
+    with pytest.raises(KeyError):
+        pdict["w"]
+    with pytest.raises(RuntimeError, match="should not be called"):
+        pdict()
+    with pytest.raises(TypeError, match="should be called with an iterable"):
+        nn.ParameterList().extend(mg.ones(2))
+
+
+def test_containers_register_for_optimizers_and_state_dicts():
+    model = nn.ModuleDict({"body": nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2)]),
+                           "scales": nn.ParameterList([mg.ones(2)])})
+    assert list(model.state_dict()) == ["body.0.weight", "body.0.bias", "body.1.weight", "body.1.bias", "scales.0"]
+    clone = copy.deepcopy(model)
+    clone.load_state_dict(model.state_dict())
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    x = mg.randn(3, 2)
+    (model["body"][1](model["body"][0](x)) * model["scales"][0]).sum().backward()
+    opt.step()
+    assert not np.array_equal(model["scales"][0].numpy(), clone["scales"][0].numpy())
