@@ -1,5 +1,9 @@
-"""Convolution and pooling: forward against direct loops, gradients against finite differences,
-unfold/fold as adjoints, FLOPs from the matmul, and (when installed) agreement with PyTorch."""
+"""Convolutions (1, 2 and 3 spatial dims), transposed convolutions, unfold / fold and their modules: forward against
+direct loops and PyTorch, the three bilinear conv ops as each other's adjoints, errors, dtypes, unbatched inputs,
+PyTorch's initialisation, and costs against torch.utils.flop_counter. (Forward, gradients and second derivatives
+of every function form against PyTorch: the op table, tests/op_rows_conv.py.)"""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -7,7 +11,7 @@ from hypothesis import given, strategies as st
 import minigrad as mg
 import minigrad.nn.functional as F
 from minigrad import nn
-from minigrad.ops.conv import Fold, Unfold, fold, unfold
+from minigrad.ops.conv import Conv, ConvTranspose, ConvWeight, Fold, Unfold, fold, unfold, window
 from minigrad.testing import gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(1234)
@@ -34,14 +38,20 @@ def conv_loop(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), grou
     return out
 
 
-def pool_loop(x, k, s, p, reduce, pad_value):
-    n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=pad_value)
-    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-    out = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            out[:, :, i, j] = reduce(xp[:, :, i * s:i * s + k, j * s:j * s + k], axis=(2, 3))
+def conv_nd_loop(x, w, stride, padding, dilation, groups=1):
+    """The definition of an N-d convolution, one output position at a time (any number of spatial dims)."""
+    nd = x.ndim - 2
+    xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    out_size = [(n + 2 * p - d * (k - 1) - 1) // s + 1
+                for n, p, d, k, s in zip(x.shape[2:], padding, dilation, w.shape[2:], stride)]
+    o, cg = w.shape[:2]
+    out = np.zeros((x.shape[0], o) + tuple(out_size))
+    for pos in np.ndindex(*out_size):
+        region = tuple(slice(q * s, q * s + d * (k - 1) + 1, d) for q, s, d, k in zip(pos, stride, dilation, w.shape[2:]))
+        for k in range(o):
+            g = k // (o // groups)
+            patch = xp[(slice(None), slice(g * cg, (g + 1) * cg)) + region]
+            out[(slice(None), k) + pos] = (patch * w[k]).reshape(x.shape[0], -1).sum(axis=1)
     return out
 
 
@@ -50,7 +60,9 @@ CONFIGS = [  # (N, C, H, W, O, K, stride, padding, dilation, groups)
     (1, 2, 8, 8, 3, (3, 2), (2, 1), (1, 2), (1, 1), 1),
     (2, 4, 9, 9, 6, (3, 3), (1, 2), (2, 1), (2, 2), 2),
     (1, 6, 5, 7, 6, (1, 1), (1, 1), (0, 0), (1, 1), 6),     # depthwise 1x1
-    (2, 4, 6, 6, 8, (2, 2), (2, 2), (1, 1), (1, 1), 4),
+    (2, 4, 6, 6, 8, (2, 2), (2, 2), (1, 1), (1, 1), 4),     # depthwise, channel multiplier 2, strided
+    (2, 3, 6, 7, 6, (3, 3), (1, 1), (1, 1), (2, 1), 3),     # depthwise, stride 1 (the "wide rows" path)
+    (2, 4, 5, 6, 3, (1, 1), (2, 2), (0, 0), (1, 1), 1),     # 1x1 strided
 ]
 
 
@@ -69,13 +81,29 @@ def test_conv2d_forward_matches_direct_loop(cfg):
        ph=st.integers(0, 2), pw=st.integers(0, 2), dh=st.integers(1, 2), dw=st.integers(1, 2))
 def test_conv2d_forward_any_geometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw, dh, dw):
     if h + 2 * ph < dh * (kh - 1) + 1 or w + 2 * pw < dw * (kw - 1) + 1:
-        with pytest.raises(ValueError, match="smaller than the"):
+        with pytest.raises(RuntimeError, match="smaller than the"):
             F.conv2d(mg.randn(n, c, h, w), mg.randn(o, c, kh, kw), padding=(ph, pw), dilation=(dh, dw))
         return
     rng = np.random.default_rng(n * 1000 + h * 10 + w)
     x, wt = rng.standard_normal((n, c, h, w)), rng.standard_normal((o, c, kh, kw))
     y = F.conv2d(mg.tensor(x), mg.tensor(wt), None, (sh, sw), (ph, pw), (dh, dw))
     np.testing.assert_allclose(y.numpy(), conv_loop(x, wt, None, (sh, sw), (ph, pw), (dh, dw)), atol=1e-10)
+
+
+@pytest.mark.parametrize("nd, fn, cfg", [
+    (1, F.conv1d, dict(x=(2, 4, 9), w=(6, 2, 3), stride=(2,), padding=(2,), dilation=(2,), groups=2)),
+    (1, F.conv1d, dict(x=(2, 3, 8), w=(6, 1, 4), stride=(1,), padding=(3,), dilation=(1,), groups=3)),
+    (3, F.conv3d, dict(x=(2, 2, 5, 4, 6), w=(3, 2, 2, 3, 2), stride=(1, 2, 2), padding=(1, 0, 1), dilation=(1, 1, 2),
+                       groups=1)),
+    (3, F.conv3d, dict(x=(1, 4, 4, 5, 4), w=(4, 1, 3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1), dilation=(1, 1, 1),
+                       groups=4))])
+def test_conv1d_and_conv3d_match_the_nd_definition(nd, fn, cfg):
+    x, w = RNG.standard_normal(cfg["x"]), RNG.standard_normal(cfg["w"])
+    y = fn(mg.tensor(x), mg.tensor(w), None, cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
+    want = conv_nd_loop(x, w, cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"])
+    np.testing.assert_allclose(y.numpy(), want, atol=1e-10)
+    assert gradcheck(lambda x, w: fn(x, w, None, cfg["stride"], cfg["padding"], cfg["dilation"], cfg["groups"]),
+                     [mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)])
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)
@@ -91,6 +119,48 @@ def test_conv2d_second_order_gradients():
     x = mg.tensor(RNG.standard_normal((1, 2, 5, 5)), requires_grad=True)
     wt = mg.tensor(RNG.standard_normal((2, 2, 3, 3)), requires_grad=True)
     assert gradgradcheck(lambda x, wt: F.conv2d(x, wt, padding=1, stride=2) ** 2, [x, wt])
+    dw = mg.tensor(RNG.standard_normal((4, 1, 3, 3)), requires_grad=True)
+    xd = mg.tensor(RNG.standard_normal((1, 4, 5, 5)), requires_grad=True)
+    assert gradgradcheck(lambda x, w: F.conv2d(x, w, padding=1, groups=4) ** 2, [xd, dw])
+
+
+@pytest.mark.parametrize("win, groups", [(window("t", (3, 2), (2, 1), ((1, 2), (0, 1)), (1, 2)), 1),
+                                         (window("t", (3, 3), 1, 1, (2, 1)), 2),
+                                         (window("t", (2, 2), 2, 0, 1), 4),       # depthwise, strided
+                                         (window("t", (3, 3), 1, 2, 1), 4)])      # depthwise, stride 1
+def test_the_three_conv_ops_are_adjoint(win, groups):
+    """<conv(x, W), y> = <x, conv_transpose(y, W)> = <W, conv_weight(x, y)>: each op is the others' gradient."""
+    x, w = RNG.standard_normal((2, 4, 7, 6)), RNG.standard_normal((4, 4 // groups) + win.kernel)
+    y = Conv.apply(mg.tensor(x), mg.tensor(w), None, win, groups).numpy()
+    v = RNG.standard_normal(y.shape)
+    xt = ConvTranspose.apply(mg.tensor(v), mg.tensor(w), win, groups, x.shape[2:]).numpy()
+    wt = ConvWeight.apply(mg.tensor(x), mg.tensor(v), win, groups).numpy()
+    np.testing.assert_allclose(np.vdot(y, v), np.vdot(x, xt), rtol=1e-11)
+    np.testing.assert_allclose(np.vdot(y, v), np.vdot(w, wt), rtol=1e-11)
+
+
+def test_conv_gradients_are_the_partner_ops_and_the_columns_are_kept():
+    x = mg.randn(2, 3, 6, 6, requires_grad=True)
+    w = mg.randn(4, 3, 3, 3, requires_grad=True)
+    y = F.conv2d(x, w, padding=1)
+    assert y.grad_fn.op is Conv
+    gx, gw = mg.grad(y, [x, w], mg.ones(*y.shape), create_graph=True)
+    assert gx.grad_fn.op is ConvTranspose and gw.grad_fn.op is ConvWeight
+    with mg.trace() as tr:
+        F.conv2d(x, w, padding=1)
+    assert [r.name for r in tr.records] == ["unfold", "conv"]  # im2col's columns are an op's output (profiled)
+
+
+def test_depthwise_and_1x1_convs_build_no_columns():
+    """A depthwise conv runs tap by tap (no im2col); a 1x1 conv at stride 1 is a matmul on a view of x."""
+    with mg.trace() as tr:
+        F.conv2d(mg.randn(2, 8, 6, 6), mg.randn(8, 1, 3, 3), padding=1, groups=8)
+    assert [r.name for r in tr.records] == ["conv"]
+    x = mg.randn(2, 8, 6, 6)
+    with mg.trace() as tr:
+        F.conv2d(x, mg.randn(4, 8, 1, 1))
+    unfold_record = tr.select(name="unfold")[0]
+    assert unfold_record.bytes == 0  # a reshape of x: no data moved
 
 
 def test_conv2d_module_gradcheck_float64():
@@ -112,45 +182,159 @@ def test_conv2d_padding_same_and_valid():
     np.testing.assert_allclose(same.numpy(), conv_loop(xp, wt), atol=1e-10)
     valid = F.conv2d(mg.tensor(x), mg.tensor(wt), padding="valid")
     np.testing.assert_allclose(valid.numpy(), conv_loop(x, wt), atol=1e-10)
-    with pytest.raises(ValueError, match="stride 1"):
+    with pytest.raises(RuntimeError, match="not supported for strided convolutions"):
         F.conv2d(mg.tensor(x), mg.tensor(wt), padding="same", stride=2)
+    with pytest.raises(RuntimeError, match="invalid padding string 'full'"):
+        F.conv2d(mg.tensor(x), mg.tensor(wt), padding="full")
 
 
-def test_conv2d_float32_stays_float32():
+def test_unbatched_inputs_as_pytorch():
+    x, w = RNG.standard_normal((3, 8)), RNG.standard_normal((4, 3, 3))
+    y = F.conv1d(mg.tensor(x), mg.tensor(w), padding=1)
+    assert y.shape == (4, 8)
+    np.testing.assert_allclose(y.numpy(), F.conv1d(mg.tensor(x[None]), mg.tensor(w), padding=1).numpy()[0])
+    x2 = RNG.standard_normal((4, 5, 5))
+    assert F.conv_transpose2d(mg.tensor(x2), mg.tensor(RNG.standard_normal((4, 2, 3, 3))), stride=2).shape == (2, 11, 11)
+    assert nn.Conv3d(2, 3, 2, dtype=np.float64)(mg.tensor(RNG.standard_normal((2, 4, 4, 4)))).shape == (3, 3, 3, 3)
+
+
+def test_dtypes_float16_and_integers():
     conv = nn.Conv2d(3, 4, 3)
     y = conv(mg.randn(2, 3, 8, 8))
     assert y.dtype == np.float32 and conv.weight.dtype == np.float32
     y.sum().backward()
     assert conv.weight.grad.dtype == np.float32
+    x, w = RNG.standard_normal((1, 2, 5, 5)), RNG.standard_normal((3, 2, 3, 3))
+    half = F.conv2d(mg.tensor(x.astype(np.float16)), mg.tensor(w.astype(np.float16)))
+    assert half.dtype == np.float16  # computed in float32, rounded once
+    np.testing.assert_allclose(half.numpy(), conv_loop(x.astype(np.float16).astype(np.float64),
+                                                       w.astype(np.float16).astype(np.float64)), rtol=2e-3, atol=2e-2)
+    xi, wi = RNG.integers(-3, 4, (1, 2, 5, 5)), RNG.integers(-3, 4, (3, 2, 2, 2))
+    yi = F.conv2d(mg.tensor(xi), mg.tensor(wi), stride=2, padding=1)
+    assert yi.dtype == np.int64
+    np.testing.assert_array_equal(yi.numpy(), conv_loop(xi, wi, stride=(2, 2), padding=(1, 1)).astype(np.int64))
+    with pytest.raises(NotImplementedError, match="bool"):
+        F.conv2d(mg.tensor(xi > 0), mg.tensor(wi > 0))
+    with pytest.raises(RuntimeError, match="share one dtype"):
+        F.conv2d(mg.tensor(x), mg.tensor(w.astype(np.float32)))
 
 
-def test_conv2d_bad_input_errors_name_the_op_and_shapes():
-    with pytest.raises(ValueError, match=r"conv2d: expected a 4-D input.*\(3, 8, 8\)"):
-        F.conv2d(mg.randn(3, 8, 8), mg.randn(4, 3, 3, 3))
-    with pytest.raises(ValueError, match=r"conv2d: input with 3 channels"):
+def test_conv_errors_name_the_op_the_shapes_and_the_fix():
+    with pytest.raises(RuntimeError, match=r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input.*\(1, 1, 3, 8, 8\)"):
+        F.conv2d(mg.randn(1, 1, 3, 8, 8), mg.randn(4, 3, 3, 3))
+    with pytest.raises(RuntimeError, match=r"conv2d: given groups=1 and weight of size \(4, 2, 3, 3\), expected an input "
+                                           r"with 2 channels .* but got 3"):
         F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 2, 3, 3))
+    with pytest.raises(RuntimeError, match="expected weight to be divisible by 2 at dimension 0"):
+        F.conv2d(mg.randn(1, 4, 8, 8), mg.randn(3, 2, 3, 3), groups=2)
+    with pytest.raises(RuntimeError, match="non-positive groups"):
+        F.conv2d(mg.randn(1, 4, 8, 8), mg.randn(3, 2, 3, 3), groups=0)
+    with pytest.raises(RuntimeError, match=r"expected bias to be 1-D with 4 elements .* shape \(3,\)"):
+        F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 3, 3, 3), mg.randn(3))
+    with pytest.raises(TypeError, match="conv2d: stride must be an int or a tuple of 2 ints"):
+        F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 3, 3, 3), stride="x")
+    with pytest.raises(RuntimeError, match="expected stride to be a single integer value or a list of 2 values"):
+        F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 3, 3, 3), stride=(1, 1, 1))
+    with pytest.raises(RuntimeError, match="non-positive stride"):
+        F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 3, 3, 3), stride=0)
+    with pytest.raises(RuntimeError, match="negative padding"):
+        F.conv1d(mg.randn(1, 3, 8), mg.randn(4, 3, 3), padding=-1)
+    with pytest.raises(RuntimeError, match="dilation should be greater than zero"):
+        F.conv3d(mg.randn(1, 3, 4, 4, 4), mg.randn(4, 3, 1, 1, 1), dilation=0)
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(ValueError, match="conv2d: stride must be an int or a pair"):
-        F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 3, 3, 3), stride="x")
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided convolutions"):
+        nn.Conv1d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="padding_mode must be one of"):
+        nn.Conv3d(3, 4, 3, padding_mode="mirror")
+
+
+def test_conv_transpose_is_the_gradient_of_conv_and_matches_torch_sizes():
+    """conv_transpose2d(y, W) = d<conv2d(x, W), y>/dx for every geometry; its output size is PyTorch's."""
+    for stride, padding, dilation, groups, extra in [(1, 0, 1, 1, 0), (2, 1, 1, 2, 1), ((2, 3), (1, 0), (1, 2), 1, (1, 2)),
+                                                     (1, 2, 2, 4, 1)]:
+        x = mg.tensor(RNG.standard_normal((2, 4, 7, 8)), requires_grad=True)
+        w = mg.tensor(RNG.standard_normal((4, 4 // groups, 3, 2)))
+        y = F.conv2d(x, w, None, stride, padding, dilation, groups)
+        v = RNG.standard_normal(y.shape)
+        gx, = mg.grad(y, x, mg.tensor(v))
+        out = F.conv_transpose2d(mg.tensor(v), w, None, stride, padding, 0, groups, dilation)
+        crop = out.numpy()[:, :, :7, :8]  # without output padding the transpose may be shorter than x: zero-extend
+        full = np.zeros_like(gx.numpy())
+        full[:, :, :crop.shape[2], :crop.shape[3]] = crop
+        np.testing.assert_allclose(full, gx.numpy(), atol=1e-12)
+        padded = F.conv_transpose2d(mg.tensor(v), w, None, stride, padding, extra, groups, dilation)
+        s, p, d, e = (window("t", (3, 2), stride, padding, dilation).stride, window("t", (3, 2), 1, padding).pads,
+                      window("t", (3, 2), 1, 0, dilation).dilation, extra if isinstance(extra, tuple) else (extra,) * 2)
+        want = tuple((i - 1) * s_ - 2 * p_[0] + d_ * (k - 1) + 1 + e_
+                     for i, s_, p_, d_, k, e_ in zip(v.shape[2:], s, p, d, (3, 2), e))
+        assert padded.shape[2:] == want
+    with pytest.raises(RuntimeError, match="output padding must be smaller than either stride or dilation"):
+        F.conv_transpose2d(mg.randn(1, 3, 4, 4), mg.randn(3, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(RuntimeError, match="too small"):
+        F.conv_transpose2d(mg.randn(1, 3, 1, 1), mg.randn(3, 2, 1, 1), padding=1)
+    with pytest.raises(TypeError, match="no 'same' or 'valid'"):
+        F.conv_transpose1d(mg.randn(1, 3, 4), mg.randn(3, 2, 3), padding="same")
+
+
+def test_conv_transpose_modules_output_size_init_and_repr():
+    layer = nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, groups=2, rng=np.random.default_rng(0))
+    assert layer.weight.shape == (4, 3, 3, 3) and layer.bias.shape == (6,)
+    bound = 1 / math.sqrt(3 * 9)  # fan_in = weight.shape[1] * prod(kernel), as PyTorch
+    assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    x = mg.randn(2, 4, 5, 5)
+    assert layer(x).shape == (2, 6, 9, 9)
+    assert layer(x, output_size=(10, 10)).shape == (2, 6, 10, 10)
+    assert layer(x, output_size=(2, 6, 10, 9)).shape == (2, 6, 10, 9)
+    with pytest.raises(ValueError, match=r"requested an output size of \[11, 11\], but valid sizes range from \[9, 9\] "
+                                         r"to \[10, 10\]"):
+        layer(x, output_size=(11, 11))
+    assert repr(layer) == "ConvTranspose2d(4, 6, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), groups=2)"
+    assert repr(nn.ConvTranspose1d(2, 3, 3, output_padding=0, stride=2, bias=False)) == \
+        "ConvTranspose1d(2, 3, kernel_size=(3,), stride=(2,), bias=False)"
+    t3 = nn.ConvTranspose3d(2, 3, 2, stride=2, output_padding=1)
+    assert t3(mg.randn(1, 2, 2, 3, 2)).shape == (1, 3, 5, 7, 5) and "output_padding=(1, 1, 1)" in repr(t3)
+    with pytest.raises(ValueError, match='Only "zeros" padding mode'):
+        nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+
+
+def test_conv_modules_init_repr_and_padding_modes():
+    torch = pytest.importorskip("torch")
+    for cls, tcls, shape in [(nn.Conv1d, torch.nn.Conv1d, (2, 3, 9)), (nn.Conv3d, torch.nn.Conv3d, (1, 3, 5, 4, 6))]:
+        layer = cls(3, 4, 3, padding="same", padding_mode="circular", dilation=2, dtype=np.float64,
+                    rng=np.random.default_rng(0))
+        bound = 1 / math.sqrt(3 * 3 ** layer.dims)
+        assert np.abs(layer.weight.numpy()).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+        ref = tcls(3, 4, 3, padding="same", padding_mode="circular", dilation=2).double()
+        ref.weight.data, ref.bias.data = torch.tensor(layer.weight.numpy()), torch.tensor(layer.bias.numpy())
+        x = RNG.standard_normal(shape)
+        np.testing.assert_allclose(layer(mg.tensor(x)).numpy(), ref(torch.tensor(x)).detach().numpy(), atol=1e-12)
+        assert repr(layer) == repr(ref).replace("padding_mode=circular", "padding_mode='circular'")
+    assert repr(nn.Conv2d(2, 4, (1, 3), stride=2, padding=(0, 1), groups=2, bias=False)) == \
+        "Conv2d(2, 4, kernel_size=(1, 3), stride=(2, 2), padding=(0, 1), groups=2, bias=False)"
 
 
 def test_unfold_and_fold_are_adjoint():
     x = RNG.standard_normal((2, 3, 7, 6))
-    geometry = ((3, 2), (2, 1), ((1, 2), (0, 1)), (1, 2))
-    cols = unfold(mg.tensor(x), *geometry).numpy()
+    win = window("t", (3, 2), (2, 1), ((1, 2), (0, 1)), (1, 2))
+    cols = unfold(mg.tensor(x), win).numpy()
+    assert cols.shape[:2] == (2, 3 * 3 * 2)
     c = RNG.standard_normal(cols.shape)
-    back = fold(mg.tensor(c), x.shape, *geometry).numpy()
+    back = fold(mg.tensor(c), x.shape, win).numpy()
     np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
-    assert gradcheck(lambda x: unfold(x, *geometry), [mg.tensor(x[:1, :2], requires_grad=True)])
-    cols_shape = unfold(mg.tensor(x[:1, :2]), *geometry).shape
-    assert gradcheck(lambda c: fold(c, (1, 2, 7, 6), *geometry),
-                     [mg.tensor(RNG.standard_normal(cols_shape), requires_grad=True)])
+    assert gradcheck(lambda x: unfold(x, win), [mg.tensor(x[:1, :2], requires_grad=True)])
+    cols_shape = unfold(mg.tensor(x[:1, :2]), win).shape
+    assert gradcheck(lambda c: fold(c, (1, 2, 7, 6), win), [mg.tensor(RNG.standard_normal(cols_shape), requires_grad=True)])
+    x3 = RNG.standard_normal((1, 2, 4, 5, 3))  # any number of spatial dims
+    win3 = window("t", (2, 3, 2), (1, 2, 1), 1, (2, 1, 1))
+    cols3 = unfold(mg.tensor(x3), win3).numpy()
+    c3 = RNG.standard_normal(cols3.shape)
+    np.testing.assert_allclose(np.vdot(cols3, c3), np.vdot(x3, fold(mg.tensor(c3), x3.shape, win3).numpy()), rtol=1e-12)
 
 
 def test_unfold_backward_is_fold_and_fold_backward_is_unfold():
     x = mg.randn(1, 2, 5, 5, requires_grad=True)
-    cols = unfold(x, 3, padding=1)
+    cols = unfold(x, window("t", (3, 3), 1, 1))
     assert cols.grad_fn.op is Unfold
     g, = mg.grad(cols, x, grad_outputs=mg.ones(*cols.shape, requires_grad=True), create_graph=True)
     assert g.grad_fn.op is Fold
@@ -159,138 +343,7 @@ def test_unfold_backward_is_fold_and_fold_backward_is_unfold():
     np.testing.assert_array_equal(g.numpy()[0, 0], np.outer(counts, counts))
 
 
-def test_conv_flops_come_from_the_matmul():
-    """Conv2d(3->64, 3x3, padding 1) on 1x3x32x32: 1,769,472 MACs = 3,538,944 FLOPs (the issue's numbers)."""
-    seen = []
-
-    class Spy:
-        def on_op(self, cls, ctx, args, kwargs, result, elapsed):
-            if cls.cost is not None:
-                seen.append((cls.name, cls.cost(ctx, result, *args, **kwargs)))
-
-    from minigrad import autograd
-    conv = nn.Conv2d(3, 64, 3, padding=1, bias=False)
-    spy = Spy()
-    autograd._observers.append(spy)
-    try:
-        conv(mg.randn(1, 3, 32, 32))
-    finally:
-        autograd._observers.remove(spy)
-    dots = [c for name, c in seen if c.category == "dot"]
-    assert len(dots) == 1 and dots[0].macs == 1_769_472 and dots[0].flops == 3_538_944
-
-
-@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
-def test_max_pool_forward_and_gradient(k, s, p):
-    x = RNG.standard_normal((2, 3, 7, 6))
-    y = F.max_pool2d(mg.tensor(x), k, s, p)
-    np.testing.assert_allclose(y.numpy(), pool_loop(x, k, s, p, np.max, -np.inf))
-    assert gradcheck(lambda x: F.max_pool2d(x, k, s, p), [mg.tensor(x, requires_grad=True)])
-
-
-@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
-def test_avg_pool_forward_and_gradient(k, s, p):
-    x = RNG.standard_normal((2, 3, 7, 6))
-    y = F.avg_pool2d(mg.tensor(x), k, s, p)
-    np.testing.assert_allclose(y.numpy(), pool_loop(x, k, s, p, np.mean, 0.0), atol=1e-12)
-    assert gradcheck(lambda x: F.avg_pool2d(x, k, s, p), [mg.tensor(x, requires_grad=True)])
-
-
-def test_avg_pool_count_include_pad_false_divides_by_real_pixels():
-    x = RNG.standard_normal((1, 2, 5, 5))
-    y = F.avg_pool2d(mg.tensor(x), 3, 2, 1, count_include_pad=False)
-    sums = pool_loop(x, 3, 2, 1, np.sum, 0.0)
-    counts = pool_loop(np.ones_like(x), 3, 2, 1, np.sum, 0.0)
-    np.testing.assert_allclose(y.numpy(), sums / counts, atol=1e-12)
-    assert gradcheck(lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), [mg.tensor(x, requires_grad=True)])
-
-
-def test_max_pool_tied_maxima_give_the_gradient_to_the_first():
-    x = mg.tensor(np.array([[[[1.0, 3.0, 0.0, 0.0], [3.0, 2.0, 0.0, 0.0]]]]), requires_grad=True)
-    F.max_pool2d(x, 2).backward(mg.tensor([[[[5.0, 7.0]]]], dtype="float64"))
-    np.testing.assert_array_equal(x.grad.numpy(), [[[[0, 5, 7, 0], [0, 0, 0, 0]]]])  # as PyTorch
-
-
-def test_max_pool_second_order():
-    from minigrad.testing import gradgradcheck
-    x = mg.tensor(RNG.standard_normal((1, 2, 4, 4)), requires_grad=True)
-    assert gradgradcheck(lambda x: F.max_pool2d(x, 2) ** 2, [x])
-
-
-def test_pool_modules_and_errors():
-    x = mg.randn(1, 2, 6, 6)
-    np.testing.assert_array_equal(nn.MaxPool2d(2)(x).numpy(), F.max_pool2d(x, 2, 2).numpy())
-    np.testing.assert_array_equal(nn.AvgPool2d(3, 1, 1)(x).numpy(), F.avg_pool2d(x, 3, 1, 1).numpy())
-    np.testing.assert_allclose(nn.AdaptiveAvgPool2d(1)(x).numpy(), x.numpy().mean(axis=(2, 3), keepdims=True),
-                               rtol=1e-6)
-    with pytest.raises(ValueError, match="at most half"):
-        F.max_pool2d(x, 2, padding=2)
-    assert nn.MaxPool2d(2, ceil_mode=True)(mg.randn(1, 1, 5, 5)).shape == (1, 1, 3, 3)
-
-
-def ceil_pool_loop(x, k, s, p, kind, count_include_pad=True):
-    """PyTorch's ceil_mode pooling, cell by cell: the output size rounds up (but the last window must start
-    inside the input or its left padding); a window sees the input and its padding, never the overhang."""
-    n, c, h, w = x.shape
-    size = []
-    for length in (h, w):
-        o = -(-(length + 2 * p - k) // s) + 1
-        size.append(o - 1 if (o - 1) * s >= length + p else o)
-    out = np.zeros((n, c, *size))
-    for i in range(size[0]):
-        for j in range(size[1]):
-            r0, c0 = i * s - p, j * s - p                              # window start in input coordinates
-            r1, c1 = min(r0 + k, h + p), min(c0 + k, w + p)            # clipped to the padded input
-            cells = x[:, :, max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)]
-            if kind == "max":
-                out[:, :, i, j] = cells.max(axis=(2, 3))
-            else:
-                count = (r1 - r0) * (c1 - c0) if count_include_pad else cells.shape[2] * cells.shape[3]
-                out[:, :, i, j] = cells.sum(axis=(2, 3)) / count
-    return out
-
-
-@pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 0), (3, 2, 1), (2, 3, 1)])
-@pytest.mark.parametrize("count_include_pad", [True, False])
-def test_pooling_ceil_mode(k, s, p, count_include_pad):
-    x = RNG.standard_normal((2, 3, 7, 6))
-    y = F.max_pool2d(mg.tensor(x), k, s, p, ceil_mode=True)
-    np.testing.assert_allclose(y.numpy(), ceil_pool_loop(x, k, s, p, "max"))
-    y = F.avg_pool2d(mg.tensor(x), k, s, p, ceil_mode=True, count_include_pad=count_include_pad)
-    np.testing.assert_allclose(y.numpy(), ceil_pool_loop(x, k, s, p, "avg", count_include_pad), atol=1e-12)
-    assert gradcheck(lambda t: F.max_pool2d(t, k, s, p, ceil_mode=True), [mg.tensor(x, requires_grad=True)])
-    assert gradcheck(lambda t: F.avg_pool2d(t, k, s, p, ceil_mode=True, count_include_pad=count_include_pad),
-                     [mg.tensor(x, requires_grad=True)])
-
-
-def test_conv_and_pool_agree_with_torch():
-    torch = pytest.importorskip("torch")
-    x = RNG.standard_normal((2, 4, 9, 8))
-    wt = RNG.standard_normal((6, 2, 3, 3))
-    b = RNG.standard_normal(6)
-    g = RNG.standard_normal((2, 6, 5, 3))
-    xm, wm, bm = (mg.tensor(a, requires_grad=True) for a in (x, wt, b))
-    F.conv2d(xm, wm, bm, stride=2, padding=1, dilation=(1, 2), groups=2).backward(mg.tensor(g))
-    xt, wt_, bt = (torch.tensor(a, requires_grad=True) for a in (x, wt, b))
-    yt = torch.nn.functional.conv2d(xt, wt_, bt, stride=2, padding=1, dilation=(1, 2), groups=2)
-    yt.backward(torch.tensor(g))
-    for m, t in ((xm, xt), (wm, wt_), (bm, bt)):
-        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-10)
-    xt = torch.tensor(x)
-    np.testing.assert_allclose(F.max_pool2d(mg.tensor(x), 3, 2, 1).numpy(),
-                               torch.nn.functional.max_pool2d(xt, 3, 2, 1).numpy())
-    np.testing.assert_allclose(F.avg_pool2d(mg.tensor(x), 3, 2, 1, count_include_pad=False).numpy(),
-                               torch.nn.functional.avg_pool2d(xt, 3, 2, 1, count_include_pad=False).numpy(),
-                               rtol=1e-12)
-    for cip in (True, False):
-        np.testing.assert_allclose(F.avg_pool2d(mg.tensor(x), 2, 3, 1, ceil_mode=True, count_include_pad=cip).numpy(),
-                                   torch.nn.functional.avg_pool2d(xt, 2, 3, 1, ceil_mode=True,
-                                                                  count_include_pad=cip).numpy(), rtol=1e-12)
-    np.testing.assert_allclose(F.max_pool2d(mg.tensor(x), 3, 2, 0, ceil_mode=True).numpy(),
-                               torch.nn.functional.max_pool2d(xt, 3, 2, 0, ceil_mode=True).numpy())
-
-
-def test_functional_unfold_fold_use_pytorchs_layout():
+def test_functional_unfold_fold_and_their_modules_use_pytorchs_layout():
     x = RNG.standard_normal((2, 3, 5, 6))
     blocks = F.unfold(mg.tensor(x), (2, 3), padding=1, stride=(1, 2)).numpy()
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
@@ -301,19 +354,78 @@ def test_functional_unfold_fold_use_pytorchs_layout():
     c = RNG.standard_normal(blocks.shape)
     back = F.fold(mg.tensor(c), (5, 6), (2, 3), padding=1, stride=(1, 2)).numpy()
     np.testing.assert_allclose(np.vdot(blocks, c), np.vdot(x, back), rtol=1e-12)  # the adjoint
-    with pytest.raises(ValueError, match=r"fold: expected an input of shape \(N, C\*2\*3, L\)"):
+    module = nn.Unfold((2, 3), padding=1, stride=(1, 2))
+    np.testing.assert_array_equal(module(mg.tensor(x)).numpy(), blocks)
+    np.testing.assert_array_equal(nn.Fold((5, 6), (2, 3), padding=1, stride=(1, 2))(mg.tensor(c)).numpy(), back)
+    assert repr(module) == "Unfold(kernel_size=(2, 3), dilation=1, padding=1, stride=(1, 2))"
+    assert F.unfold(mg.tensor(x[0]), 2).shape == (12, 20) and F.fold(mg.tensor(c[0]), (5, 6), (2, 3), padding=1,
+                                                                     stride=(1, 2)).shape == (3, 5, 6)
+    with pytest.raises(RuntimeError, match=r"fold: expected an input of shape \(N, C\*2\*3, L\)"):
         F.fold(mg.randn(2, 7, 4), (5, 6), (2, 3))
-    np.testing.assert_array_equal(F.one_hot(np.array([2, 0])).numpy(), [[0, 0, 1], [1, 0, 0]])
-    with pytest.raises(ValueError, match=r"one_hot: classes must lie in \[0, 1\]"):
-        F.one_hot(np.array([2]), 2)
+    with pytest.raises(RuntimeError, match="make 4 \\* 4 sliding blocks, but the input has 4"):
+        F.fold(mg.randn(2, 6, 4), (5, 6), (2, 3))
+    with pytest.raises(RuntimeError, match="unfold: expected a 3-D"):
+        F.unfold(mg.randn(1, 2, 3, 4, 5), 2)
 
 
-def test_max_pool_gradient_with_ties_agrees_with_torch():
+# ---- costs --------------------------------------------------------------------------------------------
+def test_conv_flops_come_from_its_macs():
+    """Conv2d(3->64, 3x3, padding 1) on 1x3x32x32: 1,769,472 MACs = 3,538,944 FLOPs (the issue's numbers)."""
+    with mg.trace() as tr:
+        nn.Conv2d(3, 64, 3, padding=1, bias=False)(mg.randn(1, 3, 32, 32))
+    dots = tr.select(category="dot")
+    assert len(dots) == 1 and dots[0].macs == 1_769_472 and dots[0].flops == 3_538_944
+
+
+def _torch_flops(torch, fn, *tensors):
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as fc:
+        y = fn(*tensors)
+    forward = fc.get_total_flops()
+    with FlopCounterMode(display=False) as fc:
+        y.backward(torch.ones_like(y))
+    return forward, fc.get_total_flops()
+
+
+@pytest.mark.parametrize("name, x, w, kw", [
+    ("conv1d", (2, 4, 11), (6, 4, 3), dict(stride=2, padding=1)),
+    ("conv2d", (2, 3, 9, 8), (5, 3, 3, 2), dict(padding=(1, 2), dilation=(2, 1))),
+    ("conv3d", (1, 2, 5, 6, 5), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1))),
+    ("conv2d", (2, 4, 8, 8), (4, 1, 3, 3), dict(padding=1, groups=4)),          # depthwise
+    ("conv2d", (2, 6, 6, 6), (4, 3, 1, 1), dict(groups=2)),                     # grouped 1x1
+    ("conv_transpose1d", (2, 4, 7), (4, 3, 4), dict(stride=3, padding=1, output_padding=2)),
+    ("conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose3d", (1, 2, 3, 4, 3), (2, 3, 2, 2, 2), dict(stride=2)),
+    ("conv_transpose2d", (2, 4, 5, 6), (4, 2, 3, 3), dict(groups=2))])
+def test_conv_costs_equal_torch_flop_counter(name, x, w, kw):
+    """Forward FLOPs (2 per MAC) equal torch.utils.flop_counter's for every conv form; backward too, except that
+    with groups > 1 PyTorch's counter ignores `groups` in the weight gradient (counting it groups times over), where
+    minigrad counts the MACs done."""
     torch = pytest.importorskip("torch")
-    x = np.maximum(np.round(RNG.standard_normal((2, 3, 6, 6))), 0)  # many tied maxima (zeros and integers)
-    g = RNG.standard_normal((2, 3, 3, 3))
-    xm = mg.tensor(x, requires_grad=True)
-    F.max_pool2d(xm, 2).backward(mg.tensor(g))
-    xt = torch.tensor(x, requires_grad=True)
-    torch.nn.functional.max_pool2d(xt, 2).backward(torch.tensor(g))
-    np.testing.assert_array_equal(xm.grad.numpy(), xt.grad.numpy())
+    xs, ws = RNG.standard_normal(x), RNG.standard_normal(w)
+    xm, wm = mg.tensor(xs, requires_grad=True), mg.tensor(ws, requires_grad=True)
+    with mg.trace() as tr:
+        y = getattr(F, name)(xm, wm, None, **kw)
+        y.backward(mg.ones(*y.shape, dtype=np.float64))
+    forward, backward = _torch_flops(torch, lambda a, b: getattr(torch.nn.functional, name)(a, b, None, **kw),
+                                     torch.tensor(xs, requires_grad=True), torch.tensor(ws, requires_grad=True))
+    macs = tr.macs("forward")
+    assert tr.flops("forward", "dot") == forward == 2 * macs
+    groups = kw.get("groups", 1)
+    torch_weight_grad = (backward - forward) if groups == 1 else (backward - forward) // groups
+    assert tr.flops("backward", "dot") == forward + torch_weight_grad == 4 * macs
+
+
+def test_conv_layers_appear_in_the_profile_with_their_costs():
+    model = nn.Sequential(nn.Conv1d(2, 4, 3, padding=1), nn.ReLU(), nn.ConvTranspose1d(4, 3, 2, stride=2),
+                          nn.MaxPool1d(2), nn.AdaptiveAvgPool1d(3))
+    report = mg.profile(model, mg.randn(2, 2, 8), measure=False, hardware="laptop-cpu")
+    rows = {r["layer"]: r for r in report.layers}
+    assert rows["0"]["type"] == "Conv1d" and rows["2"]["type"] == "ConvTranspose1d"
+    conv_macs = 2 * 4 * 8 * 2 * 3          # N O L_out C K
+    transpose_macs = 2 * 4 * 8 * 3 * 2     # N C_in L_in C_out K
+    assert rows["0"]["macs_forward"] == conv_macs and rows["2"]["macs_forward"] == transpose_macs
+    assert rows["0"]["macs_backward"] == conv_macs  # the weight's gradient only: the input needs none
+    assert rows["2"]["macs_backward"] == 2 * transpose_macs  # its input's gradient and its weight's
+    assert rows["3"]["flops_forward"] > 0 and rows["4"]["flops_forward"] > 0  # pooling's comparisons and adds
+    assert "ConvTranspose1d" in str(report)

@@ -1,143 +1,187 @@
-"""Ops of the layer library: im2col and col2im, the two data-movement ops that turn a convolution into one
-matrix product; the window maximum of max pooling (and its adjoints); batch normalisation in training mode.
+"""Ops of the layer library: the sliding windows of convolution and pooling over any number of spatial dims
+(im2col `unfold`, its adjoint col2im `fold`, the window maximum of max pooling and its adjoints, max unpooling),
+and batch normalisation in training mode.
 
-`unfold` (im2col) lays every receptive field of an image out as a column:
+`unfold` (im2col) lays every receptive field of an (N, C, *S) image out as a column, in F.unfold's layout:
 
-    x (N, C, H, W)  ->  cols (C*KH*KW, N*OH*OW),
-    cols[(c, i, j), (n, p, q)] = xpad[n, c, p*sh + i*dh, q*sw + j*dw]
+    x (N, C, *S)  ->  cols (N, C*prod(K), L),   cols[n, (c, k), l] = xpad[n, c, o(l) * s + k * d]
 
-so that a convolution is `W.reshape(O, C*KH*KW) @ cols` (Chellapilla et al., "High Performance
-Convolutional Neural Networks for Document Processing", 2006). `fold` (col2im) is its adjoint: it adds
-every column entry back at the pixel it came from. Each is the other's backward, so gradients of any
-order flow through them, and the FLOPs of a convolution are those of the matmul (2 per MAC).
+(k, o(l) and the products per spatial dim; L = prod(OS) windows), so that a convolution is one matrix product
+per group, W.reshape(O, C*prod(K)) @ cols (Chellapilla et al., "High Performance Convolutional Neural Networks
+for Document Processing", 2006), already in the (N, O, L) layout of its output. `fold` (col2im) is its adjoint:
+it adds every column entry back at the pixel it came from. Each is the other's backward, so gradients of any
+order flow through them; a convolution's FLOPs are its matmul's (2 per MAC, as torch.utils.flop_counter), and a
+transposed convolution is the same matmul followed by a fold.
 """
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..autograd import Cost, is_grad_enabled
+from ..autograd import Cost, UnrecordedNode, is_grad_enabled
 from ..dtypes import compute_dtype
 from . import xp
-from ._common import lift
+from ..tensor import Tensor
+from ._common import lift, movement
 from .elementwise import Op
+from .linalg import _is_binary
 
 
-def _pair(v, name, op):
-    """(a, b) for an int or a pair; a clear error otherwise."""
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    try:
-        a, b = v
-        return int(a), int(b)
-    except (TypeError, ValueError):
-        raise ValueError(f"{op}: {name} must be an int or a pair of ints, got {v!r}") from None
+# ---- window geometry --------------------------------------------------------------------------------
+def ntuple(v, n, name, op):
+    """v as a tuple of n ints: an int (or a one-element sequence) is repeated; PyTorch's errors otherwise."""
+    seq = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    if not all(isinstance(e, (int, np.integer)) and not isinstance(e, (bool, np.bool_)) for e in seq):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    if len(seq) not in (1, n):
+        raise RuntimeError(f"{op}: expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"{n}-d window, but got {name}={list(seq)}")
+    return tuple(int(e) for e in seq) * (n // len(seq))
 
 
-def _padding(p, op):
-    """((top, bottom), (left, right)) from an int, (ph, pw), or ((top, bottom), (left, right))."""
-    if isinstance(p, (tuple, list)) and len(p) == 2 and all(isinstance(e, (tuple, list)) for e in p):
-        (t, b), (l, r) = p
-        pads = ((int(t), int(b)), (int(l), int(r)))
+class Window(NamedTuple):
+    """Sliding windows over len(kernel) spatial dims: per dim the kernel size, stride, padding (before, after)
+    and dilation."""
+    kernel: tuple
+    stride: tuple
+    pads: tuple
+    dilation: tuple
+
+    def spans(self):
+        """The extent of a (dilated) window: d (k - 1) + 1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+    def blocks(self, sizes):
+        """Windows along each dim of an input of spatial `sizes`: floor((size + pads - span) / stride) + 1."""
+        return tuple((n + lo + hi - span) // s + 1
+                     for n, (lo, hi), span, s in zip(sizes, self.pads, self.spans(), self.stride))
+
+
+def window(op, kernel_size, stride=1, padding=0, dilation=1, n=None):
+    """A validated Window over n spatial dims (default: as many as kernel_size has). padding: an int, n ints, or
+    n (before, after) pairs."""
+    n = len(kernel_size) if n is None else n
+    kernel = ntuple(kernel_size, n, "kernel_size", op)
+    stride, dilation = ntuple(stride, n, "stride", op), ntuple(dilation, n, "dilation", op)
+    if isinstance(padding, (tuple, list)) and len(padding) == n and all(isinstance(p, (tuple, list)) for p in padding):
+        pads = tuple((int(lo), int(hi)) for lo, hi in padding)
     else:
-        ph, pw = _pair(p, "padding", op)
-        pads = ((ph, ph), (pw, pw))
-    if min(min(pads[0]), min(pads[1])) < 0:
-        raise ValueError(f"{op}: padding must be >= 0, got {p!r}")
-    return pads
+        pads = tuple((p, p) for p in ntuple(padding, n, "padding", op))
+    if min(kernel, default=1) < 1:
+        raise RuntimeError(f"{op}: kernel_size must be greater than zero, but got {kernel}")
+    if min(stride, default=1) < 1:
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={stride}")
+    if min(dilation, default=1) < 1:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, but got {dilation}")
+    if min((p for pair in pads for p in pair), default=0) < 0:
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
+    return Window(kernel, stride, pads, dilation)
 
 
-def output_size(size, kernel, stride, pads, dilation):
-    """Output length along one axis: floor((size + pads - dilation (kernel - 1) - 1) / stride) + 1."""
-    return (size + pads[0] + pads[1] - dilation * (kernel - 1) - 1) // stride + 1
+def check_fits(op, sizes, win):
+    """RuntimeError unless every (padded) spatial size holds at least one window."""
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(sizes, win.pads))
+    if any(p < span for p, span in zip(padded, win.spans())):
+        raise RuntimeError(f"{op}: input of spatial size {tuple(sizes)}, padded to {padded}, is smaller than the "
+                           f"(dilated) kernel {win.spans()}; pad the input or use a smaller kernel")
 
 
-def _geometry(shape, kernel_size, stride, padding, dilation, op):
-    """Validated geometry: kernel, stride, pads, dilation (pairs) and the output size (OH, OW)."""
-    if len(shape) != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {tuple(shape)}")
-    k = _pair(kernel_size, "kernel_size", op)
-    s = _pair(stride, "stride", op)
-    d = _pair(dilation, "dilation", op)
-    pads = _padding(padding, op)
-    if min(k) < 1 or min(s) < 1 or min(d) < 1:
-        raise ValueError(f"{op}: kernel_size, stride and dilation must be >= 1, got {k}, {s}, {d}")
-    out = tuple(output_size(shape[2 + a], k[a], s[a], pads[a], d[a]) for a in range(2))
-    if min(out) < 1:
-        raise ValueError(f"{op}: input of spatial size {tuple(shape[2:])} with padding {pads} is smaller than the "
-                         f"(dilated) kernel {tuple(d[a] * (k[a] - 1) + 1 for a in range(2))}; pad it or use a "
-                         "smaller kernel")
-    return k, s, pads, d, out
+# ---- the two data-movement kernels -------------------------------------------------------------------
+_NC = (slice(None),) * 2  # the batch and channel axes, before the spatial ones
 
 
-class Unfold(Op):
-    """im2col: x (N, C, H, W) -> cols (C*KH*KW, N*OH*OW), cols[(c,i,j),(n,p,q)] = xpad[n, c, p sh + i dh, q sw + j dw].
-    dx = fold(g) (col2im, the adjoint)."""
+def _padded(data, pads, value):
+    if not any(lo or hi for lo, hi in pads):
+        return data
+    sizes = data.shape[2:]
+    out = np.full(data.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(sizes, pads)), value, data.dtype)
+    out[_NC + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sizes, pads))] = data
+    return out
 
-    @staticmethod
-    def forward(ctx, x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
-        k, s, pads, d, (oh, ow) = _geometry(x.shape, kernel_size, stride, padding, dilation, "unfold")
-        ctx.geometry = (k, s, pads, d)
-        ctx.in_shape = x.shape
-        data = x.data
-        n, c, h, w = x.shape
-        if pads != ((0, 0), (0, 0)):
-            (top, bottom), (left, right) = pads
-            padded = np.full((n, c, h + top + bottom, w + left + right), pad_value, data.dtype)
-            padded[:, :, top:top + h, left:left + w] = data
-            data = padded
-        span = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
-        windows = sliding_window_view(data, span, axis=(2, 3))[:, :, ::s[0], ::s[1], ::d[0], ::d[1]]
-        cols = np.empty((c, k[0], k[1], n, oh, ow), data.dtype)
-        np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
-        return cols.reshape(c * k[0] * k[1], n * oh * ow)
 
-    @staticmethod
-    def backward(ctx, g):
-        return xp.apply(Fold, g, ctx.in_shape, *ctx.geometry)
+def _strided(stride, blocks):
+    return tuple(slice(0, s * (b - 1) + 1, s) for s, b in zip(stride, blocks))
 
-    @staticmethod
-    def cost(ctx, out, x, *args, **kwargs):
-        """Data movement: a copy of every receptive field, no arithmetic."""
-        return Cost(category="movement")
+
+def im2col(data, win, pad_value, blocks):
+    """cols (N, C*prod(K), prod(blocks)) of an (N, C, *S) array; a 1x1 kernel without padding is a reshape (a view
+    at stride 1)."""
+    n, c, nd = data.shape[0], data.shape[1], len(win.kernel)
+    if math.prod(win.kernel) == 1 and not any(lo or hi for lo, hi in win.pads):
+        return data[_NC + _strided(win.stride, blocks)].reshape(n, c, math.prod(blocks))
+    data = _padded(data, win.pads, pad_value)
+    views = sliding_window_view(data, win.spans(), axis=tuple(range(2, 2 + nd)))   # (N, C, *positions, *span)
+    views = views[_NC + _strided(win.stride, blocks) + tuple(slice(None, None, d) for d in win.dilation)]
+    cols = np.empty((n, c) + win.kernel + blocks, data.dtype)
+    np.copyto(cols, views.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
+    return cols.reshape(n, c * math.prod(win.kernel), math.prod(blocks))
 
 
 def _inside(offset, stride, count, size):
-    """For kernel offset `offset` (already shifted by the padding): the image positions offset + p * stride,
+    """For a kernel tap at `offset` (already shifted by the padding): the image positions offset + p * stride,
     p = 0..count-1, that fall inside [0, size), as a slice of the image and the matching slice of p."""
-    first = max(0, -(offset // stride)) if offset < 0 else 0
+    first = -(offset // stride) if offset < 0 else 0
     last = min(count - 1, (size - 1 - offset) // stride)
     if last < first:
-        return slice(0, 0), slice(0, 0)
-    start = offset + first * stride
-    return slice(start, offset + last * stride + 1, stride), slice(first, last + 1)
+        return None
+    return slice(offset + first * stride, offset + last * stride + 1, stride), slice(first, last + 1)
 
 
-class Fold(Op):
-    """col2im: cols (C*KH*KW, N*OH*OW) -> x (N, C, H, W), adding each entry back where unfold took it.
-    dcols = unfold(g). A loop over the KH*KW kernel offsets, each a strided add of a whole slab; entries that
-    unfold took from the padding are dropped."""
+def col2im(cols, shape, win, blocks):
+    """The (N, C, *S) array that adds every entry of cols (N, C*prod(K), prod(blocks)) back where im2col took it;
+    entries taken from the padding are dropped. A loop over the prod(K) kernel taps, each a strided add of a
+    whole slab."""
+    n, c, sizes = shape[0], shape[1], tuple(shape[2:])
+    slabs = cols.reshape((n, c) + win.kernel + tuple(blocks))
+    if math.prod(win.kernel) == 1 and not any(lo or hi for lo, hi in win.pads) and tuple(blocks) == sizes:
+        return slabs.reshape(shape)  # a 1x1 kernel at stride 1: the same pixels
+    out = np.zeros(shape, cols.dtype)
+    for tap in np.ndindex(*win.kernel):
+        parts = [_inside(k * d - lo, s, b, size)
+                 for k, d, (lo, _), s, b, size in zip(tap, win.dilation, win.pads, win.stride, blocks, sizes)]
+        if None not in parts:
+            out[_NC + tuple(p[0] for p in parts)] += \
+                slabs[_NC + tap + tuple(p[1] for p in parts)]
+    return out
+
+
+class Unfold(Op):
+    """im2col: x (N, C, *S) -> cols (N, C*prod(K), L), cols[n, (c, k), l] = xpad[n, c, o(l) s + k d] (the padding
+    holds pad_value), `blocks` windows per dim (default: all that fit).   dx = fold(g) (col2im, the adjoint)."""
+    view = True  # a 1x1 kernel at stride 1 without padding: a reshape of x
 
     @staticmethod
-    def forward(ctx, cols, shape, kernel_size, stride=1, padding=0, dilation=1):
-        k, s, pads, d, (oh, ow) = _geometry(shape, kernel_size, stride, padding, dilation, "fold")
-        ctx.geometry = (k, s, pads, d)
-        n, c, h, w = shape
-        if cols.shape != (c * k[0] * k[1], n * oh * ow):
-            raise ValueError(f"fold: cols of shape {cols.shape} do not fit an image {tuple(shape)} with kernel {k}: "
-                             f"expected {(c * k[0] * k[1], n * oh * ow)}")
-        out = np.zeros((c, n, h, w), cols.dtype)  # channel-major like the columns: every add reads contiguously
-        slabs = cols.data.reshape(c, k[0], k[1], n, oh, ow)
-        for i in range(k[0]):
-            rows, taps_h = _inside(i * d[0] - pads[0][0], s[0], oh, h)
-            for j in range(k[1]):
-                cols_, taps_w = _inside(j * d[1] - pads[1][0], s[1], ow, w)
-                out[:, :, rows, cols_] += slabs[:, i, j, :, taps_h, taps_w]
-        return out.transpose(1, 0, 2, 3)
+    def forward(ctx, x, win, pad_value=0.0, blocks=None):
+        blocks = win.blocks(x.shape[2:]) if blocks is None else tuple(blocks)
+        ctx.args = (x.shape, win, blocks)
+        return im2col(x.data, win, pad_value, blocks)
 
     @staticmethod
     def backward(ctx, g):
-        return xp.apply(Unfold, g, *ctx.geometry)
+        return xp.apply(Fold, g, *ctx.args)
+
+    cost = movement
+
+
+class Fold(Op):
+    """col2im: cols (N, C*prod(K), L) -> x (N, C, *S), adding each entry back where unfold took it (the adjoint
+    of unfold with the same window and `blocks`).   dcols = unfold(g)."""
+    view = True  # a 1x1 kernel at stride 1: a reshape of cols
+
+    @staticmethod
+    def forward(ctx, cols, shape, win, blocks=None):
+        blocks = win.blocks(shape[2:]) if blocks is None else tuple(blocks)
+        expected = (shape[0], shape[1] * math.prod(win.kernel), math.prod(blocks))
+        if cols.shape != expected:
+            raise RuntimeError(f"fold: columns of shape {cols.shape} do not fit an image {tuple(shape)} with kernel "
+                               f"{win.kernel} and {blocks} windows: expected {expected}")
+        ctx.args = (win, 0.0, blocks)
+        return col2im(cols.data, tuple(shape), win, blocks)
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp.apply(Unfold, g, *ctx.args)
 
     @staticmethod
     def cost(ctx, out, cols, *args, **kwargs):
@@ -145,28 +189,311 @@ class Fold(Op):
         return Cost(flops=cols.size, category="movement")
 
 
+def unfold(x, win, pad_value=0.0, blocks=None):
+    """im2col of an (N, C, *S) tensor with Window `win`: (N, C*prod(K), L) columns, one per window."""
+    return Unfold.apply(lift(x), win, pad_value, blocks)
+
+
+def fold(cols, shape, win, blocks=None):
+    """col2im, the adjoint of unfold: (N, C*prod(K), L) columns summed back into an image of `shape`."""
+    return Fold.apply(lift(cols), tuple(shape), win, blocks)
+
+
+# ---- convolution: three bilinear ops, each the others' backward ----------------------------------
+def _depthwise(weight_shape, groups):
+    """One input channel per output channel (C/G = 1, G > 1): computed tap by tap, without columns."""
+    return groups > 1 and weight_shape[1] == 1
+
+
+def uses_columns(weight_shape, groups):
+    """Whether a convolution with this weight multiplies im2col's columns (else it runs tap by tap)."""
+    return not _depthwise(weight_shape, groups)
+
+
+def _tap_views(x, win, pad_value, blocks):
+    """(views, crop): for every kernel tap (row-major order) the view (N, C, *W) of the padded x that tap multiplies,
+    and the index that cuts a (..., *W) result down to (..., *blocks). At stride 1 the rows of a view run on through
+    the padding ("wide" rows: each view a contiguous slice of the flattened padded planes, which NumPy loops over
+    in one run), so W = (blocks[0], *padded[1:]) and the extra columns are cropped; otherwise W = blocks."""
+    nd = len(blocks)
+    if any(s != 1 for s in win.stride):
+        xpad = _padded(x, win.pads, pad_value)
+        views = [xpad[_NC + tuple(slice(k * d, k * d + s * (b - 1) + 1, s)
+                                  for k, d, s, b in zip(tap, win.dilation, win.stride, blocks))]
+                 for tap in np.ndindex(*win.kernel)]
+        return views, (Ellipsis,)
+    planes = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], win.pads))
+    steps = [math.prod(planes[d + 1:]) for d in range(nd)]
+    size = math.prod(planes)
+    flat = np.full(x.shape[:2] + (size + sum((span - 1) * st for span, st in zip(win.spans()[1:], steps[1:])),),
+                   pad_value, x.dtype)
+    flat[..., :size].reshape(x.shape[:2] + planes)[_NC + tuple(slice(lo, lo + n) for n, (lo, _) in
+                                                               zip(x.shape[2:], win.pads))] = x
+    wide = (blocks[0],) + planes[1:]
+    length = math.prod(wide)
+    offsets = (sum(k * d * st for k, d, st in zip(tap, win.dilation, steps)) for tap in np.ndindex(*win.kernel))
+    views = [flat[..., o:o + length].reshape(x.shape[:2] + wide) for o in offsets]
+    return views, (Ellipsis,) + tuple(slice(0, b) for b in blocks[1:])
+
+
+def _matmul(a, b):
+    """a @ b; a contraction of length 1 as a broadcast product (faster than many tiny BLAS calls, same values)."""
+    return a * b if a.shape[-1] == 1 else a @ b
+
+
+def correlate(x, w, win, groups, pad_value=0.0, cols=None, blocks=None):
+    """y (N, O, *OS) = sum_{c, k} w[o, c, k] xpad[n, g(o) C/G + c, o s + k d] (padding holds pad_value), for arrays
+    x (N, C, *S) and w (O, C/G, *K): W (G, O/G, C/G*K) @ im2col's cols (N, G, C/G*K, L), the groups a batch axis of
+    the matmul; depthwise (C/G = 1), a multiply-add per kernel tap instead. `cols`: im2col(x), when made already;
+    `blocks`: the first OS windows only (default: all that fit)."""
+    n, o = x.shape[0], w.shape[0]
+    blocks = win.blocks(x.shape[2:]) if blocks is None else tuple(blocks)
+    if _depthwise(w.shape, groups):
+        m, nd = o // groups, len(blocks)
+        views, crop = _tap_views(x, win, pad_value, blocks)
+        wk = w.reshape((groups, m, -1) + (1,) * nd)
+        y = np.empty((n, groups, m) + views[0].shape[2:], np.result_type(x, w))
+        term = np.empty_like(y)
+        for i, view in enumerate(views):                                 # y += W[:, :, tap] * view, tap by tap
+            np.multiply(wk[:, :, i], view[:, :, None], out=term if i else y)
+            if i:
+                y += term
+        return np.ascontiguousarray(y[crop]).reshape((n, o) + blocks)
+    cols = im2col(x, win, pad_value, blocks) if cols is None else cols
+    rows = cols.shape[1] // groups
+    if groups == 1:
+        y = _matmul(w.reshape(o, rows), cols)
+    else:
+        y = _matmul(w.reshape(groups, o // groups, rows), cols.reshape(n, groups, rows, cols.shape[2]))
+    return y.reshape((n, o) + blocks)
+
+
+def correlate_weight(x, g, win, groups, pad_value=0.0, cols=None):
+    """dW (O, C/G, *K) = sum_{n, l} g[n, o, l] xpad[n, g(o) C/G + c, o(l) s + k d]: the adjoint of correlate in w,
+    for arrays x (N, C, *S) and g (N, O, *OS). cols (N, C*K, L) @ g per group, summed over the batch; depthwise, a
+    dot product per tap."""
+    n, o, c, blocks = g.shape[0], g.shape[1], x.shape[1], tuple(g.shape[2:])
+    k, length = math.prod(win.kernel), math.prod(blocks)
+    if groups > 1 and c == groups:  # depthwise
+        m = o // groups
+        views, crop = _tap_views(x, win, pad_value, blocks)
+        gw = np.zeros((n, groups, m) + views[0].shape[2:], g.dtype)      # g, with zeros in any extra columns
+        gw[crop] = g.reshape((n, groups, m) + blocks)
+        gw, flat = gw.reshape(n, groups, m, -1), (view.reshape(n, groups, -1) for view in views)
+        dw = np.stack([np.einsum("ngml,ngl->gm", gw, view) for view in flat], axis=-1)
+        return dw.reshape((o, 1) + win.kernel)
+    cols = im2col(x, win, pad_value, blocks) if cols is None else cols
+    rows = cols.shape[1] // groups
+    if groups == 1:
+        dw = _matmul(g.reshape(n, o, length), cols.mT).sum(axis=0)
+    else:
+        dw = _matmul(g.reshape(n, groups, o // groups, length), cols.reshape(n, groups, rows, length).mT).sum(axis=0)
+    return dw.reshape((o, c // groups) + win.kernel)
+
+
+def correlate_transpose(g, w, win, groups, sizes):
+    """dx (N, C, *sizes): the adjoint of correlate in x (zero padding), for arrays g (N, O, *OS) and w (O, C/G, *K).
+    At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im); otherwise
+    W^T @ g per group, then col2im."""
+    n, o, blocks, nd = g.shape[0], g.shape[1], tuple(g.shape[2:]), len(win.kernel)
+    cg = w.shape[1]
+    if all(s == 1 for s in win.stride):
+        flipped = w.reshape((groups, o // groups, cg) + win.kernel)[(slice(None),) * 3 + (slice(None, None, -1),) * nd]
+        flipped = flipped.swapaxes(1, 2).reshape((groups * cg, o // groups) + win.kernel)
+        before = [span - 1 - lo for span, (lo, _) in zip(win.spans(), win.pads)]
+        after = [size - b + lo for size, b, (lo, _) in zip(sizes, blocks, win.pads)]
+        crop = tuple(slice(max(0, -a), b - max(0, -z)) for a, z, b in zip(before, after, blocks))
+        full = Window(win.kernel, win.stride, tuple((max(0, a), max(0, z)) for a, z in zip(before, after)),
+                      win.dilation)
+        return correlate(g[_NC + crop], flipped, full, groups)
+    length = math.prod(blocks)
+    rows = cg * math.prod(win.kernel)
+    if groups == 1:
+        cols = _matmul(w.reshape(o, rows).T, g.reshape(n, o, length))
+    else:
+        cols = _matmul(w.reshape(groups, o // groups, rows).mT, g.reshape(n, groups, o // groups, length))
+    return col2im(cols.reshape(n, groups * rows, length), (n, groups * cg) + tuple(sizes), win, blocks)
+
+
+def _run(op, a, b, *params):
+    """Run a partner op of a bilinear op's rule: `op.apply` on Tensors (the create_graph execution), only its
+    forward on arrays (as xp.apply, for two tensors)."""
+    if xp.is_tensor(a, b):
+        return op.apply(lift(a), lift(b), *params)
+    return np.asarray(op.forward(UnrecordedNode(op), Tensor._wrap(np.asarray(a)), Tensor._wrap(np.asarray(b)), *params))
+
+
+def _padding_is_binary(win, pad_value):
+    return abs(pad_value) == 1 or not any(lo or hi for lo, hi in win.pads)
+
+
+def _conv_cost(macs, binary):
+    """One MAC (two FLOPs) per product, as torch.utils.flop_counter; BOPs when both operands are +-1."""
+    return Cost(bops=macs, category="dot") if binary else Cost(flops=2 * macs, macs=macs, category="dot")
+
+
+class Conv(Op):
+    """y = W * x, the cross-correlation y[n, o] = sum_{c, k} W[o, c, k] xpad[n, g(o) C/G + c, o s + k d] of
+    x (N, C, *S) with W (O, C/G, *K) (the padding holds pad_value; `cols`, im2col(x) if made already; `blocks`, the
+    first OS windows only).   dx = conv_transpose(g, W),  dW = conv_weight(x, g)."""
+    name = "conv"
+
+    @staticmethod
+    def forward(ctx, x, weight, cols, win, groups, pad_value=0.0, blocks=None):
+        ctx.args = (win, groups, pad_value)
+        ctx.save_for_backward(x, weight, cols)
+        return correlate(x.data, weight.data, win, groups, pad_value, None if cols is None else cols.data, blocks)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, cols = ctx.saved_tensors
+        win, groups, pad_value = ctx.args
+        need_x, need_w = ctx.needs_input_grad[:2]
+        gx = _run(ConvTranspose, g, w, win, groups, x.shape[2:]) if need_x else None
+        # the saved columns on arrays; under create_graph conv_weight unfolds x itself, so that dW depends on x
+        gw = _run(ConvWeight, x, g, win, groups, pad_value, None if xp.is_tensor(g) else cols) if need_w else None
+        return gx, gw, None
+
+    @staticmethod
+    def cost(ctx, out, x, weight, cols, win, groups, pad_value=0.0, blocks=None):
+        """N O prod(OS) (C/G) prod(K) multiply-adds."""
+        binary = _is_binary(weight.data) and _is_binary(x.data) and _padding_is_binary(win, pad_value)
+        return _conv_cost(out.size * math.prod(weight.shape[1:]), binary)
+
+
+class ConvTranspose(Op):
+    """x = W^T * y, the adjoint of conv in its input (a transposed convolution) of y (N, O, *OS) with W (O, C/G, *K)
+    into (N, C, *sizes).   dy = conv(h, W),  dW = conv_weight(h, y)."""
+    name = "conv_transpose"
+
+    @staticmethod
+    def forward(ctx, y, weight, win, groups, sizes):
+        ctx.args = (win, groups)
+        ctx.save_for_backward(y, weight)
+        return correlate_transpose(y.data, weight.data, win, groups, tuple(sizes))
+
+    @staticmethod
+    def backward(ctx, h):
+        y, w = ctx.saved_tensors
+        win, groups = ctx.args
+        need_y, need_w = ctx.needs_input_grad[:2]
+        gy = _run(Conv, h, w, None, win, groups, 0.0, y.shape[2:]) if need_y else None
+        gw = _run(ConvWeight, h, y, win, groups) if need_w else None
+        return gy, gw
+
+    @staticmethod
+    def cost(ctx, out, y, weight, *args):
+        """N O prod(OS) (C/G) prod(K) multiply-adds, as the conv it transposes."""
+        return _conv_cost(y.size * math.prod(weight.shape[1:]), _is_binary(weight.data) and _is_binary(y.data))
+
+
+class ConvWeight(Op):
+    """dW = x * y, the adjoint of conv in its weight: dW[o, c, k] = sum_{n, l} y[n, o, l] xpad[n, g(o) C/G + c,
+    o(l) s + k d] for x (N, C, *S) and y (N, O, *OS) (the padding holds pad_value; `cols`, im2col(x) if made
+    already, a plain array).   dx = conv_transpose(y, V),  dy = conv(x, V)."""
+    name = "conv_weight"
+
+    @staticmethod
+    def forward(ctx, x, y, win, groups, pad_value=0.0, cols=None):
+        ctx.args = (win, groups, pad_value)
+        ctx.save_for_backward(x, y)
+        return correlate_weight(x.data, y.data, win, groups, pad_value, cols)
+
+    @staticmethod
+    def backward(ctx, v):
+        x, y = ctx.saved_tensors
+        win, groups, pad_value = ctx.args
+        need_x, need_y = ctx.needs_input_grad[:2]
+        gx = _run(ConvTranspose, y, v, win, groups, x.shape[2:]) if need_x else None
+        gy = _run(Conv, x, v, None, win, groups, pad_value, y.shape[2:]) if need_y else None
+        return gx, gy
+
+    @staticmethod
+    def cost(ctx, out, x, y, win, groups, pad_value=0.0, cols=None):
+        """N O prod(OS) (C/G) prod(K) multiply-adds, as the conv whose weight gradient it is."""
+        binary = _is_binary(x.data) and _is_binary(y.data) and _padding_is_binary(win, pad_value)
+        return _conv_cost(y.size * math.prod(out.shape[1:]), binary)
+
+
+def conv(x, weight, win, groups=1, pad_value=0.0):
+    """The cross-correlation of x (N, C, *S) with weight (O, C/G, *K) over Window `win`, no bias. The im2col columns
+    come from the unfold op (so a profile sees their memory) and are kept for the weight's gradient."""
+    x, weight = lift(x), lift(weight)
+    cols = Unfold.apply(x.detach(), win, pad_value) if uses_columns(weight.shape, groups) else None
+    return Conv.apply(x, weight, cols, win, groups, pad_value)
+
+
+def conv_transpose(y, weight, win, sizes, groups=1):
+    """The transposed convolution of y (N, O, *OS) with weight (O, C/G, *K) into (N, C, *sizes), no bias."""
+    return ConvTranspose.apply(lift(y), lift(weight), win, groups, tuple(sizes))
+
+
+# ---- the window maximum of max pooling ---------------------------------------------------------------
+def window_argmax(w):
+    """(maximum, index) over axis -2 of windows (..., K, L), as PyTorch's pooling kernels choose: the first
+    maximum, or the last NaN of a window holding one. A loop over the K window entries (argmax along a middle
+    axis is slow, and knows no such rule for NaN)."""
+    best = w[..., 0, :].copy()
+    index = np.zeros(best.shape, np.intp)
+    nan = w.dtype.kind == "f" and bool(np.isnan(w).any())
+    for k in range(1, w.shape[-2]):
+        entry = w[..., k, :]
+        wins = entry > best
+        if nan:
+            wins |= np.isnan(entry)
+        np.copyto(best, entry, where=wins)
+        np.copyto(index, k, where=wins)
+    return best, index
+
+
+class WindowPick(Op):
+    """The chosen entry of each window (..., K, L) -> (..., L) (bool mask `chosen`, one True per window).
+    dwindows = g at the chosen entries (window_scatter, the adjoint)."""
+    name = "window_pick"
+
+    @staticmethod
+    def forward(ctx, windows, chosen):
+        ctx.chosen = chosen
+        return np.where(chosen, windows.data, 0).sum(axis=-2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp.apply(WindowScatter, g, ctx.chosen)
+
+    cost = movement
+
+
+class WindowScatter(Op):
+    """g (..., L) placed at the chosen entry of each window (..., K, L), zeros elsewhere: the adjoint of
+    window_pick.   dg = the chosen entries of the upstream gradient."""
+    name = "window_scatter"
+
+    @staticmethod
+    def forward(ctx, g, chosen):
+        ctx.chosen = chosen
+        return np.where(chosen, g.data[..., None, :], 0)
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp.apply(WindowPick, g, ctx.chosen)
+
+    cost = movement
+
+
 class WindowMax(Op):
-    """y = max over axis 1 of pooling windows (C, K, N, OH, OW) -> (C, N, OH, OW).
-    dwindows = g at the first maximum of each window, 0 elsewhere (PyTorch's max-pool convention for ties).
-    The first maximum is found by a loop over the K window positions (argmax along a middle axis is slow)."""
+    """y = the maximum of each window (..., K, L) -> (..., L), the first one (PyTorch's rule, see window_argmax).
+    dwindows = g at that entry, 0 elsewhere."""
     name = "window_max"
 
     @staticmethod
     def forward(ctx, windows):
-        w = windows.data
-        out = w.max(axis=1)
-        found = np.zeros(out.shape, bool)
-        first = np.empty(w.shape, bool)
-        for k in range(w.shape[1]):
-            hit = w[:, k] == out
-            np.greater(hit, found, out=first[:, k])  # a maximum, and none before it
-            found |= hit
-        ctx.first = first
-        return out
+        best, index = window_argmax(windows.data)
+        ctx.chosen = index[..., None, :] == np.arange(windows.shape[-2])[:, None]
+        return best
 
     @staticmethod
     def backward(ctx, g):
-        return xp.apply(WindowScatter, g, ctx.first)
+        return xp.apply(WindowScatter, g, ctx.chosen)
 
     @staticmethod
     def cost(ctx, out, windows):
@@ -174,52 +501,24 @@ class WindowMax(Op):
         return Cost(flops=windows.size, category="reduction")
 
 
-class WindowScatter(Op):
-    """g placed at the chosen entry of each window (mask `first`, one True per window), zeros elsewhere: the
-    adjoint of WindowMax.   dg = the chosen entries of the upstream gradient."""
-    name = "window_scatter"
+class MaxUnpool(Op):
+    """y (N, C, P) = zeros with y[n, c, index[n, c, i]] = x[n, c, i] (x, index of shape (N, C, I)): max pooling's
+    partial inverse.   dx = g[n, c, index]."""
+    name = "max_unpool"
 
     @staticmethod
-    def forward(ctx, g, first):
-        ctx.first = first
-        return np.multiply(g.data[:, None], first, dtype=g.dtype)
-
-    @staticmethod
-    def backward(ctx, g):
-        return xp.apply(WindowPick, g, ctx.first)
-
-    @staticmethod
-    def cost(ctx, out, *args):
-        return Cost(category="movement")
-
-
-class WindowPick(Op):
-    """The chosen entry of each window (mask `first`, one True per window): the adjoint of WindowScatter."""
-    name = "window_pick"
-
-    @staticmethod
-    def forward(ctx, windows, first):
-        ctx.first = first
-        return np.multiply(windows.data, first, dtype=windows.dtype).sum(axis=1)
+    def forward(ctx, x, index, size):
+        n, c = x.shape[:2]
+        ctx.index = (np.arange(n)[:, None, None], np.arange(c)[None, :, None], index)
+        out = np.zeros((n, c, size), x.dtype)
+        out[ctx.index] = x.data
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return xp.apply(WindowScatter, g, ctx.first)
+        return g[ctx.index]
 
-    @staticmethod
-    def cost(ctx, out, *args):
-        return Cost(category="movement")
-
-
-def unfold(x, kernel_size, stride=1, padding=0, dilation=1, pad_value=0.0):
-    """im2col of a (N, C, H, W) tensor: (C*KH*KW, N*OH*OW) columns, one per output pixel.
-    padding: int, (ph, pw) or ((top, bottom), (left, right)); padded entries hold `pad_value`."""
-    return Unfold.apply(lift(x), kernel_size, stride, padding, dilation, pad_value)
-
-
-def fold(cols, output_shape, kernel_size, stride=1, padding=0, dilation=1):
-    """col2im, the adjoint of unfold: (C*KH*KW, N*OH*OW) columns summed back into an (N, C, H, W) image."""
-    return Fold.apply(lift(cols), tuple(output_shape), kernel_size, stride, padding, dilation)
+    cost = movement
 
 
 class BatchNorm(Op):

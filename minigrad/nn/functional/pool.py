@@ -1,91 +1,357 @@
-"""Pooling."""
-import builtins
+"""Pooling over 1, 2 and 3 spatial dims, from one N-d implementation.
+
+The windows of max and average pooling are im2col's columns (`mg.ops.conv.unfold`, reshaped to (N, C, K, L)):
+max pooling takes each window's maximum (PyTorch's rule: the first maximum, or the last NaN), average pooling
+its sum over PyTorch's divisor. Adaptive pooling gathers PyTorch's windows [floor(i S / O), ceil((i + 1) S / O))
+per dim, any output size (a reshape when O divides S). LP pooling and max unpooling are PyTorch's compositions.
+An unbatched input (C, *S) is pooled as a batch of one, as PyTorch.
+"""
+import math
 
 import numpy as np
 
 from ... import ops
-from ...ops._common import const, lift
 from ...ops import conv as _conv
-from ...ops.conv import _geometry, _pair
+from ...ops._common import const, lift
+from ...ops.conv import ntuple, window
+from ...tensor import Tensor
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+           "adaptive_max_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "lp_pool1d", "lp_pool2d",
+           "lp_pool3d"]
 
 
-def _pool_windows(x, kernel_size, stride, padding, dilation, pad_value, op):
-    """The pooling windows of x as (C, KH*KW, N, OH, OW), and the output size."""
+def _input(op, nd, x, kinds="fiu"):
+    """x with a batch axis, and whether it had one; dtypes outside `kinds` have no kernel (as PyTorch)."""
     x = lift(x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
-    stride = kernel_size if stride is None else stride
-    k, s, pads, d, (oh, ow) = _geometry(x.shape, kernel_size, stride, padding, dilation, op)
-    if max(max(pads[0]), max(pads[1])) > min(k) // 2:
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {k}")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, got shape "
+                           f"{tuple(x.shape)}")
+    if x.dtype.kind not in kinds:
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} tensors (as PyTorch); convert first, e.g. "
+                                  "x.float()")
+    batched = x.ndim == nd + 2
+    return (x if batched else x.unsqueeze(0)), batched
+
+
+def _unbatched(out, batched):
+    if batched:
+        return out
+    return tuple(t.squeeze(0) for t in out) if isinstance(out, tuple) else out.squeeze(0)
+
+
+def _pool_window(op, nd, sizes, kernel_size, stride, padding, dilation, ceil_mode):
+    """(window, output size): PyTorch's pooling geometry. ceil_mode keeps a last, partial window unless it would
+    start in the right padding; the cells it reaches past the padding are appended to the window's pads."""
+    stride = kernel_size if stride is None or (isinstance(stride, (tuple, list)) and not stride) else stride
+    win = window(op, kernel_size, stride, padding, dilation, n=nd)
+    for span, (pad, _) in zip(win.spans(), win.pads):
+        if pad > span // 2:
+            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, but got padding="
+                               f"{padding}, kernel_size={kernel_size} and dilation={dilation}")
+    out, extra = [], []
+    for size, (pad, _), span, s in zip(sizes, win.pads, win.spans(), win.stride):
+        count = (size + 2 * pad - span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (count - 1) * s >= size + pad:
+            count -= 1
+        out.append(count)
+        extra.append(max(0, (count - 1) * s + span - (size + 2 * pad)))
+    if min(out) < 1:
+        raise RuntimeError(f"{op}: given input size {tuple(sizes)}, the calculated output size {tuple(out)} is too "
+                           "small")
+    return win._replace(pads=tuple((lo, hi + e) for (lo, hi), e in zip(win.pads, extra))), tuple(out)
+
+
+def _windows(x, win, blocks, pad_value):
+    """The pooling windows of x (N, C, *S), as (N, C, K, L)."""
     n, c = x.shape[:2]
-    cols = _conv.unfold(x, k, s, pads, d, pad_value)
-    return cols.reshape(c, k[0] * k[1], n, oh, ow), (k, s, pads, d)
+    return _conv.unfold(x, win, pad_value, blocks).reshape(n, c, math.prod(win.kernel), math.prod(blocks))
 
 
-def _ceil_mode_extra(x, kernel_size, stride, padding, dilation, op):
-    """Cells to append after the bottom and right edges so that pooling gives ceil_mode's output size:
-    ceil((L + 2p - d(k-1) - 1) / s) + 1, less one when the last window would start in the right padding
-    (PyTorch's rule)."""
-    stride = kernel_size if stride is None else stride
-    k, s, pads, d, _ = _geometry(lift(x).shape, kernel_size, stride, padding, dilation, op)
-    extra = []
-    for a in range(2):
-        length, (before, after), span = x.shape[2 + a], pads[a], d[a] * (k[a] - 1) + 1
-        n_out = -(-(length + before + after - span) // s[a]) + 1
-        if (n_out - 1) * s[a] >= length + before:
-            n_out -= 1
-        extra.append(builtins.max(0, (n_out - 1) * s[a] + span - (length + before + after)))
-    return extra
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _append_cells(x, extra, value):
-    return ops.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), value) if any(extra) else x
+def _starts(win, blocks):
+    """Each window's first position along each dim (in input coordinates), broadcast over the flat L axis."""
+    grids = np.meshgrid(*(np.arange(b) for b in blocks), indexing="ij")
+    return [(g * s - lo).reshape(-1) for g, s, (lo, _) in zip(grids, win.stride, win.pads)]
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Maximum over each KH x KW window (padding counts as -inf). The gradient goes to the window's
-    maximum (the first one, in row-major window order, when several tie, as PyTorch). ceil_mode keeps
-    the last, partial window (PyTorch's output size)."""
-    x = lift(x)
-    if ceil_mode:
-        x = _append_cells(x, _ceil_mode_extra(x, kernel_size, stride, padding, dilation, "max_pool2d"), -np.inf)
-    windows, _ = _pool_windows(x, kernel_size, stride, padding, dilation, -np.inf, "max_pool2d")
-    return _conv.WindowMax.apply(windows).permute(1, 0, 2, 3)
+def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):  # noqa: A002
+    x, batched = _input(op, nd, input, "fiu" if nd > 1 else "f")  # PyTorch's max_pool1d has no integer kernel
+    win, blocks = _pool_window(op, nd, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
+    windows = _windows(x, win, blocks, _lowest(x.dtype))
+    y = _conv.WindowMax.apply(windows).reshape(x.shape[:2] + blocks)
+    if not return_indices:
+        return _unbatched(y, batched)
+    taps = np.unravel_index(_conv.window_argmax(windows.data)[1], win.kernel)
+    flat = 0
+    for tap, start, d, size in zip(taps, _starts(win, blocks), win.dilation, x.shape[2:]):
+        flat = flat * size + start + tap * d
+    return _unbatched((y, Tensor(flat.astype(np.int64).reshape(y.shape))), batched)
 
 
-def _window_counts(length, k, s, pads, n_out, count_pad):
-    """How many cells of each window count in an average: those of the input, and of its padding when
-    count_pad; never the cells ceil_mode appends after the padding (PyTorch's divisor)."""
-    before, after = pads
-    cells = np.arange(n_out)[:, None] * s + np.arange(k)[None, :]  # positions in the padded input
-    lo, hi = (0, before + length + after) if count_pad else (before, before + length)
-    return ((cells >= lo) & (cells < hi)).sum(axis=1)
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The maximum over each window of a (N, C, L) or (C, L) input, as torch.nn.functional.max_pool1d (padding counts
+    as -inf). The gradient goes to the window's first maximum (PyTorch's rule); return_indices also gives its flat
+    index in the input (what max_unpool1d takes)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-    """Mean over each KH x KW window; padded zeros count unless count_include_pad=False. ceil_mode keeps
-    the last, partial window and divides it by the cells it really covers (as PyTorch)."""
-    x = lift(x)
-    extra = _ceil_mode_extra(x, kernel_size, stride, padding, 1, "avg_pool2d") if ceil_mode else [0, 0]
-    windows, (k, s, pads, d) = _pool_windows(_append_cells(x, extra, 0.0), kernel_size, stride, padding, 1, 0.0,
-                                             "avg_pool2d")
-    if not any(extra) and (count_include_pad or pads == ((0, 0), (0, 0))):
-        return windows.mean(axis=1).permute(1, 0, 2, 3)
-    oh, ow = windows.shape[3:]
-    counts = np.outer(*(_window_counts(x.shape[2 + a], k[a], s[a], pads[a], (oh, ow)[a], count_include_pad)
-                        for a in range(2)))
-    return windows.sum(axis=1).permute(1, 0, 2, 3) / const(counts, x.dtype)
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The maximum over each KH x KW window, as torch.nn.functional.max_pool2d: padding counts as -inf; ceil_mode
+    keeps the last, partial window (PyTorch's output size); the gradient goes to the window's first maximum in
+    row-major order (a NaN wins, the last one), as PyTorch; return_indices also gives its flat index h * W + w."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def adaptive_avg_pool2d(x, output_size):
-    """Mean pooling to a fixed output size; sizes must divide the input's (the common case, e.g. 1 for
-    global average pooling)."""
-    x = lift(x)
-    oh, ow = _pair(output_size, "output_size", "adaptive_avg_pool2d")
-    h, w = x.shape[2:]
-    if h % oh or w % ow:
-        raise ValueError(f"adaptive_avg_pool2d: output size {(oh, ow)} must divide the input size {(h, w)}")
-    return x.reshape(x.shape[0], x.shape[1], oh, h // oh, ow, w // ow).mean(axis=(3, 5))
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
+               return_indices=False):
+    """The maximum over each KD x KH x KW window, as torch.nn.functional.max_pool3d (see max_pool2d)."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _window_counts(win, blocks, sizes, count_include_pad):
+    """PyTorch's divisor of each window, (L,): the cells of the input it covers, and of its padding when
+    count_include_pad; never the cells ceil_mode reaches past the padding."""
+    counts = 1
+    for k, s, (lo, _), b, size in zip(win.kernel, win.stride, win.pads, blocks, sizes):
+        start = np.arange(b) * s - lo
+        end = np.minimum(start + k, size + lo)                # the symmetric padding ends at size + lo
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts = np.multiply.outer(counts, end - start)
+    return np.asarray(counts).reshape(-1)
+
+
+def _divide(sums, divisor, dtype):
+    """sums / divisor in `dtype`; integers divide as PyTorch's integer kernels do (rounding toward zero)."""
+    if dtype.kind == "f":
+        return sums / (divisor if isinstance(divisor, int) else const(divisor, dtype))
+    s = sums.data
+    return Tensor((np.abs(s) // divisor * np.sign(s)).astype(dtype))
+
+
+def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
+              divisor_override=None):
+    x, batched = _input(op, nd, input)
+    win, blocks = _pool_window(op, nd, x.shape[2:], kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+            raise TypeError(f"{op}: divisor_override must be an int, got {divisor_override!r}")
+        if divisor_override == 0:
+            raise RuntimeError(f"{op}: divisor must be not zero")
+        divisor = int(divisor_override)
+    else:
+        counts = _window_counts(win, blocks, x.shape[2:], count_include_pad)
+        divisor = int(counts[0]) if (counts == counts[0]).all() else counts
+    y = _divide(_windows(x, win, blocks, 0).sum(axis=2), divisor, x.dtype)
+    return _unbatched(y.reshape(x.shape[:2] + blocks), batched)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):  # noqa: A002
+    """The mean over each window of a (N, C, L) or (C, L) input, as torch.nn.functional.avg_pool1d: padded zeros
+    count unless count_include_pad=False; ceil_mode's last window divides by the cells it really covers."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """The mean over each KH x KW window, as torch.nn.functional.avg_pool2d (see avg_pool1d); divisor_override
+    divides every window by that number instead."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,  # noqa: A002
+               divisor_override=None):
+    """The mean over each KD x KH x KW window, as torch.nn.functional.avg_pool3d (see avg_pool2d)."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+# ---- adaptive pooling --------------------------------------------------------------------------------
+def _adaptive_size(op, nd, x, output_size):
+    """The output size: PyTorch's output_size with None entries meaning "as the input"."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * nd
+    if len(sizes) != nd:
+        raise RuntimeError(f"{op}: output_size must have {nd} entries, got {output_size!r}")
+    out = tuple(int(s) if s is not None else n for s, n in zip(sizes, x.shape[2:]))
+    if min(out) < 0:
+        raise RuntimeError(f"{op}: elements of output_size must be greater than or equal to 0, got {output_size!r}")
+    if min(x.shape[2:]) < 1:
+        raise RuntimeError(f"{op}: expected an input with non-zero spatial sizes, got shape {tuple(x.shape)}")
+    return out
+
+
+def _adaptive_windows(x, out):
+    """x (N, C, *S) gathered into PyTorch's adaptive windows, (N, C, K, L) with K the largest window: per dim,
+    window i covers [floor(i S / O), ceil((i + 1) S / O)); entries past a window's end repeat its last cell
+    (`valid` (K, L) marks the real ones). Also the flat input index of every entry, (K, L)."""
+    taps, valid = [], []
+    for size, o in zip(x.shape[2:], out):
+        i = np.arange(o)
+        start, end = i * size // o, -(-(i + 1) * size // o)
+        k = np.arange(max(end - start, default=1))
+        taps.append(start[None, :] + np.minimum(k[:, None], end - start - 1))      # (K_d, O_d)
+        valid.append(k[:, None] < end - start)
+    nd = len(out)
+    flat, ok = 0, True
+    for d, (tap, size) in enumerate(zip(taps, x.shape[2:])):       # broadcast to (K_1, .., K_nd, O_1, .., O_nd)
+        shape = [1] * (2 * nd)
+        shape[d], shape[nd + d] = tap.shape
+        flat, ok = flat * size + tap.reshape(shape), ok & valid[d].reshape(shape)
+    k, length = math.prod(t.shape[0] for t in taps), math.prod(out)
+    flat, ok = flat.reshape(k, length), np.broadcast_to(ok, flat.shape).reshape(k, length)
+    n, c = x.shape[:2]
+    return x.reshape(n, c, -1)[:, :, flat], ok, flat
+
+
+def _divides(sizes, out):
+    return all(o and n % o == 0 for n, o in zip(sizes, out))
+
+
+def _adaptive_avg_pool(op, nd, input, output_size):  # noqa: A002
+    x, batched = _input(op, nd, input, "f")
+    out = _adaptive_size(op, nd, x, output_size)
+    n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
+    if _divides(sizes, out):  # equal windows: a reshape, then a mean
+        split = sum(((o, s // o) for s, o in zip(sizes, out)), ())
+        y = x.reshape((n, c) + split).mean(axis=tuple(range(3, 3 + 2 * nd, 2)))
+    elif min(out) == 0:
+        y = x.reshape(n, c, -1)[:, :, :0].reshape((n, c) + out)
+    else:
+        windows, valid, _ = _adaptive_windows(x, out)
+        sums = (windows * const(valid, x.dtype)).sum(axis=2)
+        y = (sums / const(valid.sum(axis=0), x.dtype)).reshape((n, c) + out)
+    return _unbatched(y, batched)
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """Mean pooling of a (N, C, L) or (C, L) input to `output_size` windows, as torch.nn.functional
+    .adaptive_avg_pool1d: window i covers [floor(i L / O), ceil((i + 1) L / O)) (any O, overlapping windows too)."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Mean pooling to a fixed (OH, OW), as torch.nn.functional.adaptive_avg_pool2d (PyTorch's windows per dim,
+    see adaptive_avg_pool1d; None keeps that dim's size; 1 is global average pooling)."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):  # noqa: A002
+    """Mean pooling to a fixed (OD, OH, OW), as torch.nn.functional.adaptive_avg_pool3d."""
+    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+
+
+def _adaptive_max_pool(op, nd, input, output_size, return_indices):  # noqa: A002
+    x, batched = _input(op, nd, input, "f")
+    out = _adaptive_size(op, nd, x, output_size)
+    sizes = x.shape[2:]
+    if _divides(sizes, out):  # equal windows: max pooling with kernel = stride = S / O
+        kernel = tuple(s // o for s, o in zip(sizes, out))
+        return _unbatched(_max_pool(op, nd, x, kernel, kernel, 0, 1, False, return_indices), batched)
+    if min(out) == 0:
+        raise RuntimeError(f"{op}: output_size {out} must be positive")
+    windows, _, flat = _adaptive_windows(x, out)  # a repeated last cell never beats the first maximum
+    y = _conv.WindowMax.apply(windows).reshape(x.shape[:2] + out)
+    if not return_indices:
+        return _unbatched(y, batched)
+    taps = _conv.window_argmax(windows.data)[1]
+    index = np.take_along_axis(flat, taps.reshape(-1, flat.shape[1]), axis=0).reshape(y.shape)
+    return _unbatched((y, Tensor(index.astype(np.int64))), batched)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """Max pooling of a (N, C, L) or (C, L) input to `output_size` windows, as torch.nn.functional
+    .adaptive_max_pool1d (PyTorch's windows, see adaptive_avg_pool1d; ties as max_pool1d)."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Max pooling to a fixed (OH, OW), as torch.nn.functional.adaptive_max_pool2d."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):  # noqa: A002
+    """Max pooling to a fixed (OD, OH, OW), as torch.nn.functional.adaptive_max_pool3d."""
+    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
+# ---- max unpooling and LP pooling --------------------------------------------------------------------
+def _max_unpool(op, nd, input, indices, kernel_size, stride, padding, output_size):  # noqa: A002
+    x, batched = _input(op, nd, input, "f")
+    index = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    index = index if batched else index[None]
+    if index.shape != x.shape or index.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}: expected indices of integers with the input's shape {tuple(x.shape)}, got "
+                           f"{index.dtype} of shape {index.shape}")
+    win = window(op, kernel_size, kernel_size if stride is None else stride, padding, 1, n=nd)
+    default = tuple((i - 1) * s + k - 2 * lo for i, s, k, (lo, _) in zip(x.shape[2:], win.stride, win.kernel, win.pads))
+    size = default
+    if output_size is not None:
+        size = tuple(int(s) for s in output_size)[-nd:] if len(output_size) in (nd + 1, nd + 2) else \
+            tuple(int(s) for s in output_size)
+        if len(size) != nd:
+            raise ValueError(f"{op}: output_size should be a sequence of {nd} or {nd + 2} elements, got {output_size}")
+        for d, (want, base, s) in enumerate(zip(size, default, win.stride)):
+            if not base - s < want < base + s:
+                raise ValueError(f"{op}: invalid output_size {tuple(output_size)} (dim {d} must be between "
+                                 f"{base - s} and {base + s})")
+    n, c, plane = x.shape[0], x.shape[1], math.prod(size)
+    if index.size and (index.min() < 0 or index.max() >= plane):
+        bad = index.max() if index.max() >= plane else index.min()
+        raise RuntimeError(f"{op}: found an invalid max index {bad} (the output planes have {plane} elements, "
+                           f"size {size})")
+    y = _conv.MaxUnpool.apply(x.reshape(n, c, -1), index.reshape(n, c, -1), plane)
+    return _unbatched(y.reshape((n, c) + size), batched)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of max_pool1d, as torch.nn.functional.max_unpool1d: each value goes back to the input
+    position `indices` names (max_pool1d's return_indices), zeros elsewhere."""
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of max_pool2d, as torch.nn.functional.max_unpool2d (output size (i - 1) s + k - 2 p, or
+    output_size)."""
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of max_pool3d, as torch.nn.functional.max_unpool3d."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _lp_pool(op, nd, input, norm_type, kernel_size, stride, ceil_mode):  # noqa: A002
+    """PyTorch's composition: (sign(a) relu(|a|) prod(K)) ** (1 / p), a = avg_pool(x ** p); p = inf: max |x|
+    (-inf: min |x|)."""
+    x = lift(input)
+    if norm_type == float("inf"):
+        return _max_pool(op, nd, x.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    if norm_type == -float("inf"):
+        return -_max_pool(op, nd, -x.abs(), kernel_size, stride, 0, 1, ceil_mode, False)
+    a = _avg_pool(op, nd, x ** norm_type, kernel_size, stride, 0, ceil_mode, True)
+    k = math.prod(ntuple(kernel_size, nd, "kernel_size", op))
+    a = ops.where(a.data == 0, 0.0, a)  # PyTorch's sign(a) relu(|a|): a, with no gradient where a = 0
+    return (a * k) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling, (sum over the window of x^p)^(1/p), as torch.nn.functional.lp_pool1d."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over KH x KW windows, as torch.nn.functional.lp_pool2d (p = inf: max pooling of |x|)."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over KD x KH x KW windows, as torch.nn.functional.lp_pool3d."""
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode)
