@@ -3,9 +3,9 @@ and pixel_unshuffle.
 
 interpolate is separable: each spatial axis in turn goes through one op, `Resample`, that gives every output
 position a few taps (input positions and weights: 1 for nearest, 2 for linear, 4 for cubic, a window for area)
-computed once from the sizes by PyTorch's formulas. Its gradient is its adjoint `ResampleT` (each output's
-gradient added back at its taps), and the adjoint's gradient is Resample again, so gradients of any order flow and
-the cost is 2 FLOPs per tap, not that of a dense interpolation matrix.
+computed once from the sizes by PyTorch's formulas. Its gradient is the same op with the adjoint's taps (for each
+input position, the outputs that read it), so gradients of any order flow, every pass is a few np.take and
+multiply-adds, and the cost is 2 FLOPs per tap, not that of a dense interpolation matrix.
 """
 import builtins
 import math
@@ -96,70 +96,62 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
 
 
 # ---- resampling ---------------------------------------------------------------------------------------------
+def _along(weight, axis, ndim):
+    """A column of tap weights shaped to broadcast along `axis` of an ndim-dimensional array."""
+    return weight.reshape((-1,) + (1,) * (ndim - 1 - axis))
+
+
 def _gather(x, axis, index, weight):
-    """sum_k weight[:, k] x[.., index[:, k], ..] along axis (weight None: one tap of weight 1)."""
-    moved = np.moveaxis(x, axis, -1)
-    if weight is None:
-        out = moved[..., index[:, 0]]
-    else:
-        out = moved[..., index[:, 0]] * weight[:, 0]
-        for k in range(1, index.shape[1]):
-            out += moved[..., index[:, k]] * weight[:, k]
-    return np.moveaxis(out, -1, axis)
+    """sum_k weight[:, k] x[.., index[:, k], ..] along axis (weight None: every tap weighs 1)."""
+    out = np.take(x, index[:, 0], axis=axis)
+    if weight is not None:
+        out *= _along(weight[:, 0], axis, x.ndim)
+    for k in range(1, index.shape[1]):
+        term = np.take(x, index[:, k], axis=axis)
+        out += term if weight is None else term * _along(weight[:, k], axis, x.ndim)
+    return out
 
 
-def _scatter(g, axis, index, weight, size):
-    """The adjoint of _gather: each g[.., o, ..] weight[o, k] added at index[o, k] (index nondecreasing along o, so
-    each tap's contributions to one position are a run, summed by np.add.reduceat)."""
-    moved = np.moveaxis(g, axis, -1)
-    out = np.zeros(moved.shape[:-1] + (size,), g.dtype)
-    if index.shape[0]:
-        for k in range(index.shape[1]):
-            taps = index[:, k]
-            starts = np.flatnonzero(np.r_[True, taps[1:] != taps[:-1]])
-            terms = moved if weight is None else moved * weight[:, k]
-            out[..., taps[starts]] += np.add.reduceat(terms, starts, axis=-1)
-    return np.moveaxis(out, -1, axis)
+def _transposed(index, weight, size):
+    """The adjoint's taps: for each of the `size` input positions, the outputs that read it and with which weights,
+    padded with taps of weight 0 (weight None when every position is read equally often with weight 1)."""
+    k = index.shape[1]
+    order = np.argsort(index, axis=None, kind="stable")
+    sources, readers = index.ravel()[order], order // k
+    counts = np.bincount(sources, minlength=size)
+    width = builtins.max(int(counts.max(initial=0)), 1)
+    slot = np.arange(sources.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    t_index = np.zeros((size, width), np.int64)
+    t_index[sources, slot] = readers
+    if weight is None and np.all(counts == width):
+        return t_index, None
+    t_weight = np.zeros((size, width), np.float64 if weight is None else weight.dtype)
+    t_weight[sources, slot] = 1 if weight is None else weight.ravel()[order]
+    return t_index, t_weight
 
 
-def _tap_cost(ctx, out, x, axis, index, weight, *args):
-    """A multiply and an add per tap of each output; nearest (one tap of weight 1) only moves data."""
+def _tap_cost(ctx, out, x, axis, taps, adjoint):
+    """A multiply and an add per tap of each output; taps of weight 1 (nearest) only move data."""
+    index, weight = taps
     return Cost(category="movement") if weight is None else Cost(flops=2 * index.shape[1] * out.size)
 
 
 class Resample(Op):
-    """y[.., o, ..] = sum_k w[o, k] x[.., i[o, k], ..] along one axis (interpolation: the taps i, w of each output
-    position o).   dx = ResampleT(g): each g[.., o, ..] w[o, k] added at i[o, k]."""
+    """y[.., o, ..] = sum_k w[o, k] x[.., i[o, k], ..] along one axis: interpolation, each output position o reading
+    the taps (i[o, :], w[o, :]).   dx = Resample(g) with the adjoint's taps (for each input position, the outputs
+    that read it and their weights), so the op is its own adjoint and gradients of any order flow."""
 
     @staticmethod
-    def forward(ctx, x, axis, index, weight):
-        ctx.args = (axis, index, weight, x.shape[axis])
+    def forward(ctx, x, axis, taps, adjoint):
+        ctx.args = (axis, adjoint, taps)
+        index, weight = taps
         return _gather(x.data, axis, index, None if weight is None else weight.astype(x.dtype, copy=False))
-
-    @staticmethod
-    def backward(ctx, g):
-        return xp.apply(ResampleT, g, *ctx.args)
-
-    cost = staticmethod(_tap_cost)
-
-
-class ResampleT(Op):
-    """The adjoint of Resample: g[.., o, ..] w[o, k] added at i[o, k] along one axis (an axis of `size`).
-    dg = Resample(the upstream gradient)."""
-    name = "resample_adjoint"
-
-    @staticmethod
-    def forward(ctx, g, axis, index, weight, size):
-        ctx.args = (axis, index, weight)
-        return _scatter(g.data, axis, index, None if weight is None else weight.astype(g.dtype, copy=False), size)
 
     @staticmethod
     def backward(ctx, g):
         return xp.apply(Resample, g, *ctx.args)
 
-    @staticmethod
-    def cost(ctx, out, g, axis, index, weight, size):
-        return Cost(category="movement") if weight is None else Cost(flops=2 * index.shape[1] * g.size)
+    cost = staticmethod(_tap_cost)
 
 
 def _scale(n_in, n_out, scale, dtype):
@@ -311,7 +303,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             taps = _cubic_taps(n_in, n_out, scale, align_corners, dtype)
         else:
             taps = _linear_taps(n_in, n_out, scale, align_corners, dtype)
-        y = Resample.apply(y, axis, *taps)
+        y = Resample.apply(y, axis, taps, _transposed(*taps, n_in))
     return y if y is not x else x.clone()
 
 
