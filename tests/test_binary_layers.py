@@ -291,3 +291,25 @@ def test_a_binary_mlp_trains_on_separable_data():
     assert all(np.abs(m.weight.numpy()).max() <= 1 for m in model if isinstance(m, nn.BinaryLinear))
     accuracy = (model.eval()(mg.tensor(x)).numpy().argmax(1) == t).mean()
     assert accuracy > 0.85
+
+
+def test_sign_of_the_weights_is_computed_once_per_weight_update():
+    layer = mg.nn.BinaryLinear(4, 3)
+    x = mg.randn(2, 4)
+    with mg.trace() as tr:
+        layer(x), layer(x)
+    assert len(tr.select(name="sign")) == 1  # the second use reuses sign(W)
+    opt = mg.optim.SGD(layer.parameters(), lr=0.1)
+    layer(x).sum().backward()
+    opt.step()  # the weights change: a new sign(W)
+    with mg.trace() as tr:
+        y = layer(x)
+    assert len(tr.select(name="sign")) == 1
+    np.testing.assert_allclose(y.numpy(), x.numpy() @ np.where(layer.weight.numpy() >= 0, 1, -1).T, rtol=1e-6)
+    y.sum().backward()
+    with mg.trace() as tr:
+        layer(x).sum().backward()  # the kept node was used up by the last backward: made again, no error
+    assert len(tr.select(name="sign")) == 1
+    with mg.ste.surrogates(sign=mg.ste.ApproxSign()):  # another rule in force: a new node that binds it
+        assert isinstance(layer.binary_weight().grad_fn.rule, mg.ste.ApproxSign)
+    assert isinstance(layer.binary_weight().grad_fn.rule, mg.ste.Clipped)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from .. import ste
+from ..autograd import is_grad_enabled, rule_in_force
 from ..ops._common import const
 from ..tensor import Tensor
 from . import functional as F
@@ -36,6 +37,24 @@ def _check_scale(scale, layer):
     if scale not in _SCALES:
         raise ValueError(f"{layer}: scale must be None or 'mean', not {scale!r}")
     return scale
+
+
+class _Binarized:
+    """sign(W) kept until it goes stale: computed once per weight update, not once per use. A new one is made
+    when the weight's version counter moves (an optimizer step, any in-place change), when the surrogate or grad
+    mode differs, or when the graph node of the kept one was used up by a backward."""
+
+    def __init__(self):
+        self.key = self.value = None
+
+    def __call__(self, weight, surrogate):
+        graph = is_grad_enabled() and weight.requires_grad
+        key = (id(weight.data), weight._version[0], surrogate, graph, rule_in_force("sign") if graph else None)
+        value = self.value
+        if key != self.key or value is None or (value.grad_fn is not None and value.grad_fn.released):
+            value = ste.sign(weight if graph else weight.detach(), surrogate=surrogate)
+            self.key, self.value = key, value
+        return value
 
 
 def _channel_scale(weight, y, channel_axis):
@@ -59,10 +78,11 @@ class BinaryLinear(Linear):
         self.weight.constraint, self.weight.bits = WeightClip(1.0), 1
         self.weight_surrogate = weight_surrogate
         self.scale = _check_scale(scale, "BinaryLinear")
+        self._binarized = _Binarized()
 
     def binary_weight(self):
-        """sign(W): exactly -1 or +1."""
-        return ste.sign(self.weight, surrogate=self.weight_surrogate)
+        """sign(W): exactly -1 or +1 (computed once per weight update, see _Binarized)."""
+        return self._binarized(self.weight, self.weight_surrogate)
 
     def forward(self, x):
         y = F.linear(x, self.binary_weight())
@@ -92,9 +112,11 @@ class BinaryConv2d(Conv2d):
         self.weight_surrogate = weight_surrogate
         self.scale = _check_scale(scale, "BinaryConv2d")
         self.pad_value = float(pad_value)
+        self._binarized = _Binarized()
 
     def binary_weight(self):
-        return ste.sign(self.weight, surrogate=self.weight_surrogate)
+        """sign(W): exactly -1 or +1 (computed once per weight update, see _Binarized)."""
+        return self._binarized(self.weight, self.weight_surrogate)
 
     def forward(self, x):
         y = F.conv2d(x, self.binary_weight(), None, self.stride, self.padding, self.dilation, self.groups,
