@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -403,3 +405,61 @@ def test_the_two_executions_of_einsums_rule_agree_on_a_chain():
         out = mg.einsum("ii,ij,jkl->k", *ts)
         results.append([g.numpy().tobytes() for g in mg.grad(out, ts, mg.ones(out.shape), create_graph=create_graph)])
     assert results[0] == results[1]
+
+
+# ---- einsum on drawn equations: any subscripts NumPy and PyTorch accept --------------------------------------
+@st.composite
+def einsum_cases(draw):
+    """(equation, operand shapes, ellipsis dims summed): 1-3 operands over labels a-d (repeats take diagonals),
+    each dim sometimes of size 1 (it broadcasts), sometimes an ellipsis, and an implicit or explicit output."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    ell_sizes = draw(st.lists(st.integers(1, 3), max_size=2))
+    terms, shapes, has_ell = [], [], False
+    for _ in range(draw(st.integers(1, 3))):
+        labels = draw(st.lists(st.sampled_from("abcd"), max_size=3))
+        shape = [1 if labels.count(c) == 1 and draw(st.integers(0, 4)) == 0 else sizes[c] for c in labels]
+        if draw(st.booleans()):
+            k = draw(st.integers(0, len(ell_sizes)))
+            at = draw(st.integers(0, len(labels)))
+            ell = [1 if draw(st.integers(0, 3)) == 0 else n for n in ell_sizes[len(ell_sizes) - k:]]
+            labels, shape, has_ell = labels[:at] + ["..."] + labels[at:], shape[:at] + ell + shape[at:], True
+        terms.append("".join(labels))
+        shapes.append(tuple(shape))
+    equation, summed = ",".join(terms), False
+    if draw(st.booleans()):
+        seen = sorted({c for t in terms for c in t if c != "."})
+        out = draw(st.permutations(seen).map(lambda p: list(p[:draw(st.integers(0, len(p)))])))
+        if has_ell and draw(st.booleans()):
+            out.insert(draw(st.integers(0, len(out))), "...")
+        summed = has_ell and "..." not in out  # PyTorch sums the ellipsis dims away
+        equation += "->" + "".join(out)
+    return equation, shapes, summed
+
+
+def _numpy_einsum(equation, arrays, summed):
+    """np.einsum, with the ellipsis dims that PyTorch sums away (NumPy refuses to) summed after it."""
+    if not summed:
+        return np.einsum(equation, *arrays)
+    n_ell = max(a.ndim - len(t.replace("...", "")) for a, t in zip(arrays, equation.split("->")[0].split(",")))
+    lhs, rhs = equation.split("->")
+    return np.einsum(f"{lhs}->...{rhs}", *arrays).sum(axis=tuple(range(n_ell)))
+
+
+@given(einsum_cases(), st.integers(0, 2 ** 16))
+def test_einsum_on_drawn_equations_equals_numpy_and_its_gradients_pass_gradcheck(case, seed):
+    equation, shapes, summed = case
+    arrays = _inputs(shapes, seed)
+    xs = [mg.tensor(a, dtype="float64", requires_grad=True) for a in arrays]
+    out = mg.einsum(equation, *xs)
+    np.testing.assert_allclose(out.numpy(), _numpy_einsum(equation, arrays, summed), rtol=1e-10, atol=1e-12)
+    assert mg.testing.gradcheck(lambda *ts: mg.einsum(equation, *ts), xs)
+    if torch is not None:
+        ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+        want = torch.einsum(equation, *ts)
+        np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-10, atol=1e-12)
+        g = _weights(out.shape, seed)
+        ours = mg.grad(out, xs, mg.tensor(g), allow_unused=True)
+        theirs = torch.autograd.grad(want, ts, torch.tensor(g), allow_unused=True)
+        for o, t, x in zip(ours, theirs, arrays):
+            np.testing.assert_allclose(np.zeros(x.shape) if o is None else o.numpy(),
+                                       np.zeros(x.shape) if t is None else t.numpy(), rtol=1e-10, atol=1e-12)

@@ -93,13 +93,10 @@ _KIND = {1: "a vector (1-D)", 2: "a matrix (2-D)", 3: "a batch of matrices (3-D)
 
 
 def _same_dtype(op, *tensors, bool_first=False):
-    """PyTorch's matrix products do not promote, and have no bool kernel (bmm looks at the first operand's dtype
-    before comparing dtypes: `bool_first`)."""
+    """PyTorch's matrix products do not promote (RuntimeError), and have no bool kernel (NotImplementedError; bmm
+    looks at its first operand's dtype before it compares dtypes: `bool_first`)."""
     dtypes = [t.data.dtype for t in tensors]
-    if bool_first and dtypes[0] == np.bool_:
-        raise NotImplementedError(f"{op}: not implemented for bool tensors (as in PyTorch); convert first, e.g. "
-                                  "x.float()")
-    if any(d != dtypes[0] for d in dtypes):
+    if any(d != dtypes[0] for d in dtypes) and not (bool_first and dtypes[0] == np.bool_):
         raise RuntimeError(f"{op}: expected all operands to have the same dtype, got {', '.join(map(str, dtypes))} "
                            "(PyTorch's matrix products do not promote); convert one first, e.g. b.to(a.dtype)")
     if dtypes[0] == np.bool_:
