@@ -282,3 +282,10 @@ def test_a_function_returning_fewer_gradients_than_inputs_is_an_error_whatever_t
     b = mg.tensor([value], requires_grad=True)
     with pytest.raises(RuntimeError, match="returned 1 gradient"):
         TooFew.apply(a, b).sum().backward()
+
+
+def test_gather_refuses_out_of_bounds_and_negative_indices_as_pytorch():
+    x = mg.arange(6.0).reshape(2, 3)
+    for bad in ([[-1], [0]], [[3], [0]]):
+        with pytest.raises(RuntimeError, match=r"gather: index -?\d is out of bounds for dimension 1 with size 3"):
+            mg.gather(x, 1, mg.tensor(bad))

@@ -421,9 +421,10 @@ def gather(input, dim, index):  # noqa: A002
     if idx.ndim != x.ndim or any(i > n for k, (i, n) in enumerate(zip(idx.shape, x.shape)) if k != d):
         raise RuntimeError(f"gather: index of shape {idx.shape} does not fit input of shape {x.shape} along dim {d}: "
                            "it needs the input's number of dims and no larger size in the other dims")
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
-        raise IndexError(f"gather: index values must lie in [0, {x.shape[d] - 1}] for dim {d} of size {x.shape[d]}; "
-                         f"got values from {idx.min()} to {idx.max()}")
+    bad = idx[(idx < 0) | (idx >= x.shape[d])] if idx.size else idx[:0]
+    if bad.size:  # as PyTorch: negative indices are out of bounds here too
+        raise RuntimeError(f"gather: index {bad.flat[0]} is out of bounds for dimension {d} with size {x.shape[d]}; "
+                           f"indices must lie in [0, {x.shape[d] - 1}]")
     return Gather.apply(x, d, idx)
 
 
