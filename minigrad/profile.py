@@ -3,6 +3,7 @@
     report = mg.profile(model, x)                  # x: an example batch
     print(report)                                   # .to_text(), .to_markdown(), .to_dict() (JSON-able)
     print(mg.profile([float_mlp, binary_mlp], x))   # side by side, and whether the rankings agree
+    report                                          # in Jupyter: HTML tables (_repr_html_)
 
 The metrics, and which depend on the hardware:
 
@@ -11,16 +12,27 @@ The metrics, and which depend on the hardware:
 | parameter size | memory footprint (bytes at real precision: 1 bit per binary weight, k per k-bit) | yes |
 | FLOPs, MACs, BOPs, OPs | operations the model needs (OPs = BOPs/64 + FLOPs) | yes |
 | arithmetic intensity | FLOPs per byte moved: where the model sits on the roofline | yes |
-| peak activation memory | bytes of the arrays ops make and keep, alive at once (measured here) | yes |
+| peak activation memory | bytes of the arrays ops make from the input and keep, alive at once (measured here) | no: it is a property of the implementation too |
 | estimated latency | roofline: per op max(ops / peak FLOP/s, bytes / bandwidth), summed | no |
-| estimated energy | Horowitz (ISSCC 2014, 45 nm) energies per op and per memory access | no |
-| measured latency, throughput | median wall time of repeated runs here; samples per second | no |
+| estimated energy | Horowitz (ISSCC 2014, 45 nm) energies per op and per memory access: the same table whatever the hardware profile, so a fixed 45 nm estimate | no (the estimate does not follow it) |
+| measured latency, throughput | median wall time of repeated runs here (BLAS threads reported); samples per second | no |
 
-Counts come from the tracer (`mg.trace`), so they are exactly those of `tr.flops()`: forward is one
-call of the model; backward is the backward of the output with a gradient of ones (no loss op).
-Peak activation memory counts the arrays the ops of the profiled call make and keep (outputs, and what
-graph nodes keep for backward) by the allocation that owns them, once: it stays within a few percent
-under tracemalloc's peak (the rest is temporaries inside an op and Python objects).
+Counting conventions. minigrad counts one multiply-add (MAC) as two FLOPs, as `torch.utils.flop_counter`
+does. Many papers and fvcore count one "FLOP" per MAC (and skip elementwise ops): binary-network papers
+(Bi-Real Net, Liu et al. ECCV 2018; ReActNet, Liu et al. ECCV 2020) report OPs = BOPs/64 + FLOPs with FLOPs
+meaning MACs. The report gives both: `ops_forward` (BOPs/64 + FLOPs) and `ops_forward_papers` (BOPs/64 + MACs).
+The 64 is word-level parallelism: a 64-bit XNOR and a popcount do 64 binary multiply-adds at once
+(`BOP_WORD`); the energy table prices one such word as one 64-bit integer add, so the two agree.
+
+Counts come from the tracer (`mg.trace`): forward is one call of the model; backward is the backward of the
+output with a gradient of ones (no loss op). Ops whose inputs are parameters only (sign(W) of a binary layer,
+a weight's transpose) are *weight preparation*: at inference the prepared weight is stored (a binary weight as
+1 bit), so they are reported apart ("weight_prep_*") and not in the forward pass, its memory or its energy;
+their FLOPs are `tr.flops("forward")` minus the report's forward FLOPs.
+Peak activation memory counts the arrays the ops of the profiled call make from the input and keep (outputs,
+and what graph nodes keep for backward) by the allocation that owns them, once: it stays within a few percent
+under tracemalloc's peak (the rest is temporaries inside an op and Python objects). It depends on how the ops
+are implemented (im2col copies, what backward keeps), not only on the model.
 Profiling leaves the model as it found it: gradients, buffers (batch-norm statistics) and the global
 random generator are restored.
 """
@@ -36,8 +48,11 @@ from .tensor import default_rng
 from .tensor import Tensor
 from .trace import _ARRAYS, Table, human, trace
 
-__all__ = ["profile", "Report", "Comparison", "Hardware", "EnergyTable", "HARDWARE", "HORWITZ_45NM",
-           "register_hardware", "get_hardware", "measure_this_machine", "METRICS"]
+__all__ = ["profile", "Report", "Comparison", "Hardware", "EnergyTable", "HARDWARE", "HOROWITZ_45NM",
+           "HORWITZ_45NM", "BOP_WORD", "register_hardware", "get_hardware", "measure_this_machine", "METRICS",
+           "blas_threads", "blas_threads_limited"]
+
+BOP_WORD = 64  # binary ops per machine word: OPs = BOPs / BOP_WORD + FLOPs, and a word's energy is one 64-bit add
 
 METRICS = [  # the issue's table: (metric, what it measures, mainly affects, mainly affected by, hardware independent)
     ("parameter size", "memory footprint of the model", "latency, storage",
@@ -105,9 +120,11 @@ def register_hardware(key, hardware):
 def measure_this_machine(refresh=False):
     """This machine's roofline, measured once per process by a short micro-benchmark (well under a
     second): float32 matmul FLOP/s (NumPy's BLAS, best of a few 512x512 products) and memory bandwidth
-    (best of a few 32 MB copies: 2 x 32 MB moved each)."""
-    if "this-machine" in _measured and not refresh:
-        return _measured["this-machine"]
+    (best of a few 32 MB copies: 2 x 32 MB moved each). Measured again when the number of BLAS threads
+    has changed since (see `blas_threads_limited`)."""
+    key = ("this-machine", blas_threads())
+    if key in _measured and not refresh:
+        return _measured[key]
     rng = np.random.default_rng(0)
     n = 512
     a, b = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
@@ -125,9 +142,10 @@ def measure_this_machine(refresh=False):
         np.copyto(dst, src)
         best = min(best, time.perf_counter() - start)
     bandwidth = 2 * src.nbytes / best
-    hw = Hardware("this machine", flops, bandwidth, "measured now: 512x512 float32 matmul, 32 MB copy",
-                  measured=True)
-    _measured["this-machine"] = hw
+    threads = key[1]
+    hw = Hardware("this machine", flops, bandwidth, "measured now: 512x512 float32 matmul, 32 MB copy"
+                  + (f", {threads} BLAS thread{'s' if threads != 1 else ''}" if threads else ""), measured=True)
+    _measured[key] = hw
     return hw
 
 
@@ -151,8 +169,10 @@ class EnergyTable:
 
     The model (an estimate, as in the papers that use this table): a MAC costs one multiply and one add
     at the data's precision, every other FLOP one add; a BOP costs `bop_pj` (not in Horowitz's table:
-    an assumption, stated); every byte an op reads or writes costs an SRAM access (64-bit words of a
-    32 KB cache), and the parameters, at their real precision, are read once from DRAM.
+    an assumption, stated in `bop_note`); every byte an op reads or writes costs an SRAM access (64-bit
+    words of a 32 KB cache), and the parameters, at their real precision, are read once from DRAM.
+    The table belongs to one process node (Horowitz's: 45 nm); the report uses it whatever hardware
+    profile it is given, so its energy is that node's estimate, not the chosen hardware's.
     """
     name: str
     source: str
@@ -175,17 +195,20 @@ class EnergyTable:
         return nbytes / 8 * self.pj["dram_64bit"] * 1e-12
 
 
-HORWITZ_45NM = EnergyTable(
+HOROWITZ_45NM = EnergyTable(
     name="Horowitz 45 nm",
     source="M. Horowitz, \"Computing's energy problem (and what we can do about it)\", ISSCC 2014, "
-           "pp. 10-14 (45 nm, 0.9 V)",
+           "pp. 10-14 (45 nm, 0.9 V); the same table for every hardware profile: a fixed 45 nm estimate",
     pj={"int8_add": 0.03, "int32_add": 0.1, "fp16_add": 0.4, "fp32_add": 0.9,
         "int8_mult": 0.2, "int32_mult": 3.1, "fp16_mult": 1.1, "fp32_mult": 3.7,
         "sram_8kb_64bit": 10.0, "sram_32kb_64bit": 20.0, "sram_1mb_64bit": 100.0,
         "dram_64bit": 1300.0},  # the table gives 1.3-2.6 nJ per 64-bit DRAM access; the low end here
-    bop_pj=0.1 / 32,
-    bop_note="a BOP costs 1/32 of a 32-bit integer add (one XNOR-popcount word per 32 BOPs): an assumption",
+    bop_pj=2 * 0.1 / BOP_WORD,
+    bop_note=f"XNOR and popcount are not in Horowitz's table (an assumption, stated): one {BOP_WORD}-bit word of "
+             f"XNOR-popcount does {BOP_WORD} BOPs (the {BOP_WORD} of OPs = BOPs/{BOP_WORD} + FLOPs) and is priced "
+             f"as one 64-bit integer add, two 32-bit adds (2 x 0.1 pJ): 0.2/{BOP_WORD} pJ per BOP",
 )
+HORWITZ_45NM = HOROWITZ_45NM  # the earlier, misspelt name, kept so that old code keeps working
 
 
 # ---- measuring ---------------------------------------------------------------------------------------
@@ -201,16 +224,26 @@ def _allocation(a):
 
 
 class _LiveBytes:
-    """Observer: bytes alive at once of what ops make (their outputs, and the arrays a graph node keeps for
-    backward: batch norm's normalised input, max pool's mask), counted by the allocation that owns them (a
-    view's base), once while that allocation lives. A view of an input or of an allocation already counted
-    adds nothing; a view of a new allocation (im2col's columns are a reshape of a new array) adds all of
-    it. Only the ops of `tracer`'s context count (other threads' memory is theirs)."""
+    """Observer: bytes alive at once of what ops make from the input (their outputs, and the arrays a graph node
+    keeps for backward: batch norm's normalised input, max pool's mask), counted by the allocation that owns
+    them (a view's base), once while that allocation lives. A view of an input or of an allocation already
+    counted adds nothing; a view of a new allocation (im2col's columns are a reshape of a new array) adds all
+    of it. Only the ops of `tracer`'s context count (other threads' memory is theirs).
 
-    def __init__(self, tracer):
+    An op of the forward pass whose tensor inputs are all parameters (or made from parameters only) is weight
+    preparation: sign(W), a transpose. Its arrays are a copy of the weights, which parameter size already
+    counts at their real precision: they go to `weight_copy_bytes`, not to the activations, and the op's
+    index in the tracer's records to `weight_ops`."""
+
+    def __init__(self, tracer, params=()):
         self.tracer = tracer
         self.live = self.peak = 0
         self._held = {}  # id(owning array) -> weak reference whose callback takes its bytes off
+        # the allocations holding weights: the parameters' (a detached parameter shares it), and those of the
+        # arrays made from weights only (kept alive here, so that no id is reused while profiling)
+        self._weights = {id(_allocation(p.data)) for p in params}
+        self._keep = []
+        self.weight_ops, self.weight_copy_bytes = set(), 0
 
     def _free(self, key, n):
         del self._held[key]
@@ -218,6 +251,16 @@ class _LiveBytes:
 
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
         if not self.tracer.recording():
+            return
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        if tensors and autograd.current_phase() == "forward" and \
+                all(id(_allocation(t.data)) in self._weights for t in tensors):
+            self.weight_ops.add(len(self.tracer._raw) - 1)  # the tracer observed this op just before us
+            owner = _allocation(result.data)
+            if id(owner) not in self._weights:
+                self._weights.add(id(owner))
+                self._keep.append(owner)
+                self.weight_copy_bytes += owner.nbytes
             return
         made = [result.data]
         if result.grad_fn is ctx:
@@ -236,6 +279,82 @@ class _LiveBytes:
             self._held[key] = weakref.ref(owner, lambda _, key=key, n=n: self._free(key, n))
             self.live += n
             self.peak = max(self.peak, self.live)
+
+
+# ---- BLAS threads ------------------------------------------------------------------------------------
+def _openblas():
+    """(get, set) of the OpenBLAS that NumPy's wheel bundles, through ctypes (threadpoolctl's method, for this
+    one library), or None."""
+    import ctypes
+    import glob
+    import os
+    here = os.path.dirname(np.__file__)
+    for lib in sorted(glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")) +
+                      glob.glob(os.path.join(here, ".dylibs", "*openblas*"))):
+        try:
+            handle = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                               ("openblas", "")):
+            get = getattr(handle, f"{prefix}_get_num_threads{suffix}", None)
+            put = getattr(handle, f"{prefix}_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                put.argtypes = [ctypes.c_int]
+                return get, put
+    return None
+
+
+def blas_threads():
+    """The number of threads NumPy's BLAS (matrix products) uses now, or None when it cannot be read.
+    Read with threadpoolctl when it is installed, else from the OpenBLAS inside NumPy's wheel."""
+    try:
+        import threadpoolctl
+        counts = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+        if counts:
+            return int(max(counts))
+    except ImportError:
+        pass
+    lib = _openblas()
+    return int(lib[0]()) if lib is not None else None
+
+
+class blas_threads_limited:
+    """`with blas_threads_limited(1):` NumPy's BLAS uses at most that many threads inside the block (the old
+    number is restored after). Timings then do not depend on how many cores are free, and models that BLAS
+    parallelises well are not favoured. Without threadpoolctl or NumPy's bundled OpenBLAS it changes
+    nothing (set OMP_NUM_THREADS=1 before starting Python instead); `blas_threads()` tells."""
+
+    def __init__(self, n):
+        if n is not None and (int(n) != n or n < 1):
+            raise ValueError(f"profile: threads must be a positive integer or None, got {n!r}")
+        self.n, self._undo = n, None
+
+    def __enter__(self):
+        if self.n is None:
+            return self
+        try:
+            import threadpoolctl
+            self._undo = threadpoolctl.threadpool_limits(limits=int(self.n), user_api="blas")
+            return self
+        except ImportError:
+            pass
+        lib = _openblas()
+        if lib is not None:
+            before = int(lib[0]())
+            lib[1](int(self.n))
+            self._undo = lambda: lib[1](before)
+        return self
+
+    def __exit__(self, *exc):
+        undo, self._undo = self._undo, None
+        if undo is None:
+            return False
+        if callable(undo):
+            undo()
+        else:
+            undo.restore_original_limits()
+        return False
 
 
 def _median_time(fn, repeats):
@@ -288,6 +407,18 @@ def _param_stats(params):
 
 
 # ---- the report ---------------------------------------------------------------------------------------
+def _independent(metric, independent):
+    """The "hardware independent" cell: energy depends on the hardware, but this estimate does not follow it."""
+    if metric == "energy":
+        return "no (estimated at 45 nm here)"
+    return "yes" if independent else "no"
+
+
+def _threads_note(t):
+    n = t.get("blas_threads")
+    return f"{n} BLAS thread{'s' if n != 1 else ''}" if n else "BLAS threads unknown"
+
+
 @dataclass
 class Report:
     """One model's efficiency report; `layers` holds one dict per layer (leaf module)."""
@@ -303,7 +434,7 @@ class Report:
     def metrics_table(self):
         """The table of metrics, filled with this model's numbers, and which depend on the hardware."""
         values = self.metric_values()
-        rows = [{"metric": m, "value": values[m], "hardware independent": "yes" if ind else "no"}
+        rows = [{"metric": m, "value": values[m], "hardware independent": _independent(m, ind)}
                 for m, _, _, _, ind in METRICS]
         return Table(rows, ["metric", "value", "hardware independent"])
 
@@ -317,7 +448,7 @@ class Report:
                 "FLOPs (and MACs)": human(t["flops_forward"]) + (f" + {human(t['bops_forward'])} BOPs"
                                                                  if t["bops_forward"] else ""),
                 "latency": f"{lat * 1e3:.3f} ms" if lat is not None else f"{est * 1e3:.4f} ms (roofline)",
-                "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ",
+                "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ (45 nm)",
                 "throughput": f"{t['throughput']:.0f} /s" if t.get("throughput") else "-",
             }
         lat = t.get("measured_latency_s")
@@ -327,7 +458,7 @@ class Report:
                                 f"{human(t['bops_forward'])} BOPs (forward)",
             "latency": (f"{lat * 1e3:.3f} ms measured, {t['est_latency_forward_s'] * 1e3:.4f} ms roofline"
                         if lat is not None else f"{t['est_latency_forward_s'] * 1e3:.4f} ms roofline"),
-            "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ per batch (estimate)",
+            "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ per batch (fixed 45 nm estimate)",
             "throughput": (f"{t['throughput']:.0f} samples/s" if t.get("throughput") else "-"),
         }
         return values
@@ -348,11 +479,18 @@ class Report:
         for key, label in (("flops", "FLOPs"), ("macs", "MACs"), ("bops", "BOPs"), ("ops", "OPs")):
             fwd, bwd = t.get(f"{key}_forward"), t.get(f"{key}_backward")
             lines.append(f"  {label:<14}{human(fwd):>12}{human(bwd):>16}")
+        lines.append(f"  (OPs = BOPs/{BOP_WORD} + FLOPs, one MAC = 2 FLOPs; in the papers' convention, one MAC = 1 FLOP: "
+                     f"BOPs/{BOP_WORD} + MACs = {human(t['ops_forward_papers'])} forward)")
+        if t.get("weight_prep_flops") or t.get("weight_prep_bytes"):
+            lines.append(f"  weight preparation (once per weight update, not per batch; e.g. sign(W)): "
+                         f"{human(t['weight_prep_flops'])} FLOPs, a {human(t['weight_prep_bytes'], 'B')} copy of the "
+                         "weights; not in the forward counts")
         lines.append(f"  parameters    {t['params']:>12,} ({human(t['param_bytes'], 'B')} at real precision, "
                      f"{human(t['param_bytes_float32'], 'B')} as float32)")
         lines.append(f"  peak activations {human(t['peak_activation_bytes'], 'B'):>9}"
                      + (f" (forward); {human(t['peak_training_bytes'], 'B')} over forward + backward"
-                        if t.get("peak_training_bytes") is not None else " (forward, no graph)"))
+                        if t.get("peak_training_bytes") is not None else " (forward, no graph)")
+                     + " (of this implementation)")
         lines.append(f"  arithmetic intensity {t['intensity']:.2f} OPs/byte (ridge of this hardware: "
                      f"{self.hardware.ridge:.1f})")
         lines.append(f"  estimated latency {t['est_latency_forward_s'] * 1e3:.4f} ms forward"
@@ -364,7 +502,7 @@ class Report:
         lines.append(f"    (energy table: {self.energy_table})")
         if t.get("measured_latency_s") is not None:
             lines.append(f"  measured latency {t['measured_latency_s'] * 1e3:.3f} ms forward (median of "
-                         f"{t['repeats']}), throughput {t['throughput']:.0f} samples/s"
+                         f"{t['repeats']}, {_threads_note(t)}), throughput {t['throughput']:.0f} samples/s"
                          + (f"; training step {t['measured_train_s'] * 1e3:.3f} ms"
                             if t.get("measured_train_s") is not None else ""))
         if self.uncounted:
@@ -384,6 +522,14 @@ class Report:
 
     def to_json(self, **kwargs):
         return json.dumps(self.to_dict(), **kwargs)
+
+    def _repr_html_(self):
+        """Jupyter: the metrics and the per-layer table as HTML, and the totals as text."""
+        import html
+        head = html.escape(f"{self.model}: batch {self.batch_size}, hardware {self.hardware}")
+        totals = self.to_text().split("\n\n")[-1]
+        return "\n".join([f"<p><b>{head}</b></p>", self.metrics_table().to_html(), self.layer_table().to_html(),
+                          f"<pre>{html.escape(totals)}</pre>"])
 
     __str__ = to_text
 
@@ -405,7 +551,7 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     try:
         keep.clear_grads()
         with trace(model, grad_norms=False) as tr:
-            memory = _LiveBytes(tr)
+            memory = _LiveBytes(tr, keep.params)
             autograd._observers.append(memory)
             try:
                 if backward:
@@ -428,7 +574,7 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
             keep.clear_grads()
             with autograd.no_grad():
                 lat, reps = _median_time(lambda: _call(model, inputs), repeats)
-            measured = {"measured_latency_s": lat, "repeats": reps}
+            measured = {"measured_latency_s": lat, "repeats": reps, "blas_threads": blas_threads()}
             if backward:
                 def step():
                     keep.clear_grads()
@@ -441,20 +587,25 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     def totals_of(records):
         return {"flops": sum(r.flops for r in records), "macs": sum(r.macs for r in records),
                 "bops": sum(r.bops for r in records), "bytes": sum(r.bytes for r in records),
-                "est_latency_s": sum(hw.time(r.flops + r.bops / 64, r.bytes) for r in records),
+                "est_latency_s": sum(hw.time(r.flops + r.bops / BOP_WORD, r.bytes) for r in records),
                 "energy_j": sum(energy.op_energy(r) for r in records)}
-    fwd, bwd = tr.select(phase="forward"), tr.select(phase="backward")
-    f, b = totals_of(fwd), totals_of(bwd)
+    records = tr.records
+    prep_records = [records[i] for i in sorted(memory.weight_ops)]
+    fwd = [r for i, r in enumerate(records) if r.phase == "forward" and i not in memory.weight_ops]
+    bwd = tr.select(phase="backward")
+    f, b, w = totals_of(fwd), totals_of(bwd), totals_of(prep_records)
     count, nbytes = _param_stats(model.parameters())
     batch = int(inputs[0].shape[0]) if getattr(inputs[0], "ndim", 0) else 1
-    ops_fwd = f["bops"] / 64 + f["flops"]
+    ops_fwd = f["bops"] / BOP_WORD + f["flops"]
     totals = {
         "params": count, "param_bytes": nbytes, "param_bytes_float32": 4 * count,
         "flops_forward": f["flops"], "macs_forward": f["macs"], "bops_forward": f["bops"], "ops_forward": ops_fwd,
+        "ops_forward_papers": f["bops"] / BOP_WORD + f["macs"],
         "flops_backward": b["flops"] if backward else None, "macs_backward": b["macs"] if backward else None,
         "bops_backward": b["bops"] if backward else None,
-        "ops_backward": b["bops"] / 64 + b["flops"] if backward else None,
+        "ops_backward": b["bops"] / BOP_WORD + b["flops"] if backward else None,
         "bytes_forward": f["bytes"], "bytes_backward": b["bytes"] if backward else None,
+        "weight_prep_flops": w["flops"], "weight_prep_bytes": memory.weight_copy_bytes,
         "intensity": ops_fwd / f["bytes"] if f["bytes"] else 0.0,
         "peak_activation_bytes": forward_peak, "peak_training_bytes": peak_training,
         "est_latency_forward_s": f["est_latency_s"],
@@ -471,7 +622,7 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
         lb = [r for r in bwd if _under(r.module, path)]
         tf, tb = totals_of(lf), totals_of(lb)
         pcount, pbytes = _param_stats(module._parameters.values())
-        ops = tf["bops"] / 64 + tf["flops"]
+        ops = tf["bops"] / BOP_WORD + tf["flops"]
         layers.append({
             "layer": path or "(model)", "type": type(module).__name__, "params": pcount, "param_bytes": pbytes,
             "flops_forward": tf["flops"], "macs_forward": tf["macs"], "bops_forward": tf["bops"],
@@ -484,33 +635,36 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     return Report(name, batch, hw, f"{energy.name}: {energy.source}", totals, layers, uncounted)
 
 
-def profile(model, example_input, backward=True, hardware="this-machine", energy=HORWITZ_45NM, repeats=None,
-            names=None, measure=True):
+def profile(model, example_input, backward=True, hardware="this-machine", energy=HOROWITZ_45NM, repeats=None,
+            names=None, measure=True, threads=None):
     """The efficiency report of `model` on `example_input` (a batch: Tensor, ndarray, or a tuple of them).
 
     backward: also count (and time) the backward pass of the output. hardware: a name ('this-machine',
     measured now; 'laptop-cpu', 'raspberry-pi-4', 'a100', 'h100', published) or a `Hardware`. energy: an
-    `EnergyTable` (default Horowitz, ISSCC 2014). repeats: timed runs (default: as many as fit in about
-    0.2 s). measure=False skips the timing. A list of models gives a `Comparison`.
+    `EnergyTable` (default Horowitz, ISSCC 2014, 45 nm, whatever the hardware). repeats: timed runs
+    (default: as many as fit in about 0.2 s). measure=False skips the timing. threads: the number of BLAS
+    threads to time with (1 makes timings comparable between models and runs; None: as NumPy is set up);
+    the report prints the number it ran with. A list of models gives a `Comparison`.
     """
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
     inputs = tuple(x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in inputs)
-    hw = get_hardware(hardware)
     if not isinstance(energy, EnergyTable):
-        raise TypeError(f"profile: energy must be an EnergyTable (see minigrad.profile.HORWITZ_45NM), "
+        raise TypeError(f"profile: energy must be an EnergyTable (see minigrad.profile.HOROWITZ_45NM), "
                         f"got {type(energy).__name__}")
-    if isinstance(model, (list, tuple)):
-        if names is None:
-            names = [type(m).__name__ for m in model]
-            if len(set(names)) < len(names):
-                names = [f"{n} #{i + 1}" for i, n in enumerate(names)]
-        if len(names) != len(model):
-            raise ValueError(f"profile: {len(model)} models but {len(names)} names")
-        return Comparison([_profile_one(m, inputs, backward, hw, energy, repeats, n, measure)
-                           for m, n in zip(model, names)])
-    if not hasattr(model, "named_modules"):
-        raise TypeError(f"profile: expected an mg.nn.Module (or a list of them), got {type(model).__name__}")
-    return _profile_one(model, inputs, backward, hw, energy, repeats, names or type(model).__name__, measure)
+    with blas_threads_limited(threads if measure or hardware == "this-machine" else None):
+        hw = get_hardware(hardware)
+        if isinstance(model, (list, tuple)):
+            if names is None:
+                names = [type(m).__name__ for m in model]
+                if len(set(names)) < len(names):
+                    names = [f"{n} #{i + 1}" for i, n in enumerate(names)]
+            if len(names) != len(model):
+                raise ValueError(f"profile: {len(model)} models but {len(names)} names")
+            return Comparison([_profile_one(m, inputs, backward, hw, energy, repeats, n, measure)
+                               for m, n in zip(model, names)])
+        if not hasattr(model, "named_modules"):
+            raise TypeError(f"profile: expected an mg.nn.Module (or a list of them), got {type(model).__name__}")
+        return _profile_one(model, inputs, backward, hw, energy, repeats, names or type(model).__name__, measure)
 
 
 class Comparison:
@@ -518,9 +672,10 @@ class Comparison:
     (they often do not: "The Efficiency Misnomer", Dehghani et al., ICLR 2022 / arXiv 2021)."""
 
     ROWS = [("params", "parameters"), ("param_bytes", "parameter bytes"), ("flops_forward", "FLOPs forward"),
-            ("bops_forward", "BOPs forward"), ("ops_forward", "OPs forward"), ("flops_backward", "FLOPs backward"),
+            ("bops_forward", "BOPs forward"), ("ops_forward", "OPs forward"),
+            ("ops_forward_papers", "OPs, papers' count"), ("flops_backward", "FLOPs backward"),
             ("peak_activation_bytes", "peak activations"), ("intensity", "intensity (OPs/B)"),
-            ("est_latency_forward_s", "roofline latency"), ("est_energy_forward_j", "energy (estimate)"),
+            ("est_latency_forward_s", "roofline latency"), ("est_energy_forward_j", "energy (45 nm est.)"),
             ("measured_latency_s", "measured latency"), ("throughput", "throughput (samples/s)")]
 
     def __init__(self, reports):
@@ -577,13 +732,24 @@ class Comparison:
         when measured, else the roofline estimate), and which metrics depend on the hardware."""
         values = [r.metric_values(compact=True) for r in self.reports]
         rows = [{"metric": m, **{r.model: v[m] for r, v in zip(self.reports, values)},
-                 "hardware independent": "yes" if ind else "no"} for m, _, _, _, ind in METRICS]
+                 "hardware independent": _independent(m, ind)} for m, _, _, _, ind in METRICS]
         return Table(rows, ["metric"] + [r.model for r in self.reports] + ["hardware independent"])
+
+    def notes(self):
+        """What the table's conventions are, and what the timing ran with, as sentences."""
+        out = [f"OPs = BOPs/{BOP_WORD} + FLOPs with one MAC = 2 FLOPs (torch.utils.flop_counter's count); "
+               f"the papers' count is BOPs/{BOP_WORD} + MACs (one MAC = 1 FLOP, as Bi-Real Net, ReActNet, fvcore)",
+               "energy: Horowitz's 45 nm table (ISSCC 2014) whatever the hardware: a fixed 45 nm estimate"]
+        timed = [r for r in self.reports if r.totals.get("measured_latency_s") is not None]
+        if timed:
+            out.append(f"measured with {_threads_note(timed[0].totals)}; timings vary with threads, warm-up and load")
+        return out
 
     def to_text(self):
         hw = self.reports[0].hardware if self.reports else None
         lines = [f"{len(self.reports)} models, batch {self.reports[0].batch_size}, hardware {hw}" if hw else "",
                  self.table().to_text(), ""]
+        lines += [f"({note})" for note in self.notes()]
         dis = self.disagreements()
         if dis:
             lines.append("The rankings disagree (the efficiency misnomer, Dehghani et al. 2021):")
@@ -591,6 +757,15 @@ class Comparison:
         else:
             lines.append(f"The rankings by {', '.join(self.rankings())} agree here.")
         return "\n".join(lines)
+
+    def _repr_html_(self):
+        """Jupyter: the side-by-side table, the notes and the disagreements as HTML."""
+        import html
+        items = "".join(f"<li>{html.escape(d)}</li>" for d in self.disagreements())
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes())
+        return "\n".join([self.table().to_html(), f"<ul style='color:#555'>{notes}</ul>",
+                          f"<p>The rankings disagree (the efficiency misnomer, Dehghani et al. 2021):</p><ul>{items}</ul>"
+                          if items else "<p>The rankings agree here.</p>"])
 
     def to_markdown(self):
         return self.table().to_markdown()
@@ -603,3 +778,11 @@ class Comparison:
 
     def __repr__(self):
         return f"<Comparison of {', '.join(r.model for r in self.reports)}>"
+
+
+# `mg.profile` is this function (the module hides behind it in the package), so the names a reader of the
+# report needs are reachable from it too: mg.profile.HOROWITZ_45NM, mg.profile.EnergyTable, ...
+for _name in ("HOROWITZ_45NM", "HORWITZ_45NM", "EnergyTable", "Hardware", "HARDWARE", "BOP_WORD", "register_hardware",
+              "get_hardware", "measure_this_machine", "blas_threads", "blas_threads_limited", "Report", "Comparison"):
+    setattr(profile, _name, globals()[_name])
+del _name

@@ -20,6 +20,8 @@ engine's pluggable rule: it is bound to the graph node when the op runs and show
 Costs: every op here counts 1 FLOP per output element (one comparison, rounding or draw per element),
 whatever NumPy does internally; the backward rules count their own minigrad ops.
 """
+import inspect
+
 import numpy as np
 
 from .autograd import Cost, Function, backward_rules, enable_grad, grad
@@ -612,6 +614,21 @@ def _check_rule(op, rule, where):
     if not callable(rule):
         raise TypeError(f"{where}: {op}= must be a Surrogate (e.g. mg.ste.ApproxSign()) or a rule function "
                         f"(ctx, g) -> gradient, not {rule!r}")
+    if not isinstance(rule, Surrogate):
+        # A plain function is used as the backward rule itself, rule(ctx, g) -> gradient. A function of x alone
+        # (the smooth function, or its derivative) would fail only in backward: refuse it here.
+        try:
+            signature = inspect.signature(rule)
+        except (TypeError, ValueError):  # a builtin without a signature: trust it
+            return rule
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            name = getattr(rule, "__qualname__", None) or type(rule).__name__
+            raise TypeError(
+                f"{where}: {op}= got {name}{signature}, which cannot be called as a backward rule rule(ctx, g) -> "
+                f"gradient. A surrogate is a Surrogate (e.g. mg.ste.ApproxSign()) or such a rule; to use a smooth "
+                f"function f(x) as the surrogate, wrap it: mg.ste.Surrogate.from_function(f)") from None
     return rule
 
 

@@ -182,6 +182,14 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
+    def _repr_html_(self):
+        """Jupyter: the values as text and, for a result of ops, its graph drawn as SVG (folded, one click
+        away; `mg.viz.graph(t)` shows it directly). A leaf shows as its text repr."""
+        if self.grad_fn is None:
+            return None
+        from .viz import tensor_html
+        return tensor_html(self)
+
     # ---- autograd ---------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`. `grad` is required unless self has one element."""

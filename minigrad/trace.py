@@ -454,6 +454,27 @@ class Tracer:
     def __repr__(self):
         return f"<trace: {len(self.records)} ops, {human(self.flops())} FLOPs, {human(self.bops())} BOPs>"
 
+    def _repr_html_(self):
+        """Jupyter: the report as HTML (totals per phase, the per-module and per-operator tables, what was not
+        counted)."""
+        import html
+        out = [f"<p><b>trace: {len(self.records)} ops</b></p>", "<ul>"]
+        for phase, s in self.summary().items():
+            if phase == "uncounted":
+                continue
+            cats = ", ".join(f"{c} {human(v)}" for c, v in s["by_category"].items() if v)
+            out.append(f"<li>{phase}: {s['ops']} ops, {human(s['flops'])} FLOPs, {human(s['macs'])} MACs, "
+                       f"{human(s['bops'])} BOPs, {human(s['bytes'], 'B')} ({html.escape(cats or 'no FLOPs')})</li>")
+        out.append("</ul>")
+        out += [self.by_module().to_html(), self.by_op().to_html()]
+        missing = self.uncounted()
+        if missing:
+            out.append(f"<p>not counted ({len(missing)} ops):</p><ul>" +
+                       "".join(f"<li>{html.escape(note)}</li>" for note in sorted({r.note for r in missing})) + "</ul>")
+        else:
+            out.append("<p>not counted: nothing (every op declared its cost)</p>")
+        return "\n".join(out)
+
 
 def _under(path, prefix):
     """True when module `path` is `prefix` or inside it ('' is the model: everything inside a module)."""
@@ -512,6 +533,32 @@ class Table:
 
     def to_dict(self):
         return [dict(r) for r in self.rows]
+
+    def to_html(self):
+        """An HTML table (what Jupyter shows): numbers right-aligned, nested rows indented."""
+        import html
+        numeric = [all(isinstance(r.get(c), (int, float, np.integer, np.floating)) and not isinstance(r.get(c), bool)
+                       for r in self.rows) for c in self.columns]
+        out = ['<table class="minigrad">']
+        if self.title:
+            out.append(f'<caption style="text-align:left; font-weight:bold">{html.escape(self.title)}</caption>')
+        out.append("<thead><tr>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in self.columns) + "</tr></thead>")
+        out.append("<tbody>")
+        for row in self.rows:
+            cells = self._cells(row)
+            tds = []
+            for i, cell in enumerate(cells):
+                style = "text-align:right" if numeric[i] and i else "text-align:left"
+                if i == 0 and self._indent:
+                    cell = cell.lstrip(" ")
+                    style += f"; padding-left:{0.5 + 1.2 * row.get(self._indent, 0):.1f}em"
+                tds.append(f'<td style="{style}; font-family:monospace">{html.escape(cell)}</td>')
+            out.append("<tr>" + "".join(tds) + "</tr>")
+        out.append("</tbody></table>")
+        return "\n".join(out)
+
+    def _repr_html_(self):
+        return self.to_html()
 
     __str__ = to_text
 

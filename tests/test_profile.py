@@ -305,9 +305,89 @@ def test_metrics_table_side_by_side():
     c = profile([_mlp(), _mlp(binary=True)], _x(), names=["float", "binary"], measure=False, hardware=SLOW)
     rows = {r["metric"]: r for r in c.metrics_table().rows}
     assert list(rows) == ["parameter size", "FLOPs (and MACs)", "latency", "energy", "throughput"]
-    assert [rows[m]["hardware independent"] for m in rows] == ["yes", "yes", "no", "no", "no"]
+    assert [rows[m]["hardware independent"] for m in rows] == ["yes", "yes", "no", "no (estimated at 45 nm here)", "no"]
     assert rows["FLOPs (and MACs)"]["binary"].endswith(" + 1.024K BOPs")  # 4 x 32 x 8
     assert rows["latency"]["float"].endswith("(roofline)") and rows["throughput"]["float"] == "-"
     timed = profile([_mlp()], _x(), repeats=3, hardware=SLOW)
     latency = timed.metrics_table().rows[2][timed[0].model]
     assert latency == f"{timed[0].totals['measured_latency_s'] * 1e3:.3f} ms"
+
+
+def test_the_energy_table_is_horowitz_and_reachable_from_mg_profile():
+    from minigrad.profile import HOROWITZ_45NM, BOP_WORD
+    assert HORWITZ_45NM is HOROWITZ_45NM                    # the old, misspelt name still works
+    assert mg.profile.HOROWITZ_45NM is HOROWITZ_45NM        # mg.profile is the function; the names hang on it
+    assert mg.profile.EnergyTable is EnergyTable and mg.profile.HARDWARE is HARDWARE
+    assert HOROWITZ_45NM.name == "Horowitz 45 nm" and "fixed 45 nm estimate" in HOROWITZ_45NM.source
+    # one word of XNOR-popcount = BOP_WORD BOPs, priced as one 64-bit add (two 32-bit adds): the same 64 as OPs
+    assert BOP_WORD == 64
+    assert HOROWITZ_45NM.bop_pj * BOP_WORD == pytest.approx(2 * HOROWITZ_45NM.pj["int32_add"])
+    assert str(BOP_WORD) in HOROWITZ_45NM.bop_note
+
+
+def test_energy_is_the_same_45nm_estimate_on_every_hardware_profile():
+    model = _mlp(binary=True)
+    energies = {profile(model, _x(), measure=False, hardware=h).totals["est_energy_forward_j"]
+                for h in ("raspberry-pi-4", "a100", "laptop-cpu")}
+    assert len(energies) == 1
+    c = profile([model], _x(), measure=False, hardware="a100")
+    assert "energy (45 nm est.)" in c.table().to_text() and "45 nm" in " ".join(c.notes())
+
+
+def test_papers_count_one_flop_per_mac():
+    r = profile(_mlp(binary=True), _x(), measure=False, hardware=SLOW)
+    t = r.totals
+    assert t["ops_forward_papers"] == t["bops_forward"] / 64 + t["macs_forward"]
+    assert t["macs_forward"] == 4 * 16 * 32  # the float first layer only; the binary layer's products are BOPs
+    assert "papers' convention" in r.to_text()
+    c = profile([_mlp(), _mlp(binary=True)], _x(), names=["f", "b"], measure=False, hardware=SLOW)
+    row = next(row for row in c.table().rows if row["metric"] == "OPs, papers' count")
+    assert row["f"] == mg.trace.__globals__["human"](c[0].totals["macs_forward"])
+
+
+def test_weight_preparation_is_counted_once_and_apart():
+    """sign(W) of a binary layer depends on the weights only: at inference the binarized weight is stored (1 bit,
+    in parameter size), so its float32 copy is not an activation and its FLOPs are not the forward pass's."""
+    x = _x()
+    with mg.trace() as tr, mg.no_grad():
+        _mlp(binary=True)(x)                                   # a fresh model: its sign(W) runs in this call
+    model = _mlp(binary=True)
+    r = profile(model, x, measure=False, hardware=SLOW, backward=False)
+    t = r.totals
+    assert t["weight_prep_flops"] == 32 * 8                    # one sign per weight of the binary layer
+    assert t["weight_prep_bytes"] == 32 * 8 * 4                # its float32 copy
+    assert t["flops_forward"] == tr.flops("forward") - 32 * 8
+    float_twin = nn.Sequential(nn.Linear(16, 32), nn.BatchNorm1d(32), nn.Sign(), nn.Linear(32, 8, bias=False))
+    same = profile(float_twin, x, measure=False, hardware=SLOW, backward=False).totals
+    assert t["peak_activation_bytes"] == same["peak_activation_bytes"]  # the activations are the same arrays
+    assert "weight preparation" in r.to_text()
+    # the layer rows add up to the totals without it, too
+    assert sum(row["flops_forward"] for row in r.layers) == t["flops_forward"]
+
+
+def test_timing_reports_and_limits_blas_threads():
+    from minigrad.profile import blas_threads, blas_threads_limited
+    before = blas_threads()
+    r = profile(_mlp(), _x(), repeats=3, hardware=SLOW, threads=1)
+    assert blas_threads() == before                            # restored after
+    if before is None:
+        pytest.skip("this NumPy's BLAS thread count cannot be read (no threadpoolctl, no bundled OpenBLAS)")
+    assert r.totals["blas_threads"] == 1 and "1 BLAS thread)" in r.to_text()
+    with blas_threads_limited(1):
+        assert blas_threads() == 1
+    assert blas_threads() == before
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        profile(_mlp(), _x(), repeats=3, hardware=SLOW, threads=0)
+
+
+def test_reports_render_as_html_in_jupyter():
+    r = profile(_mlp(binary=True), _x(), measure=False, hardware=SLOW)
+    html = r._repr_html_()
+    assert html.count("<table") == 2 and "BinaryLinear" in html and "Horowitz" in html
+    c = profile([_mlp(), _mlp(binary=True)], _x(), names=["f", "b"], measure=False, hardware=SLOW)
+    assert "<table" in c._repr_html_() and "45 nm" in c._repr_html_()
+    with mg.trace() as tr:
+        _mlp()(_x()).sum().backward()
+    page = tr._repr_html_()
+    assert page.count("<table") == 2 and "per module" in page and "not counted: nothing" in page
+    assert "<td" in tr.by_op()._repr_html_()

@@ -132,4 +132,93 @@ def test_render_without_graphviz_is_a_clear_error(monkeypatch, tmp_path):
     x, w, h, s, loss, tr = _graph()
     monkeypatch.setitem(sys.modules, "graphviz", None)  # as if it were not installed
     with pytest.raises(ImportError, match="pip install graphviz"):
-        viz.render(loss, str(tmp_path / "graph.svg"))
+        viz.render(loss, str(tmp_path / "graph.png"))
+    with pytest.raises(ValueError, match="draws SVG only"):
+        viz.render(loss, str(tmp_path / "graph.png"), engine="python")
+    # SVG needs nothing: minigrad lays the graph out itself
+    path = viz.render(loss, str(tmp_path / "graph.svg"))
+    assert open(path).read() == viz.to_svg(loss)
+
+
+def _svg_tree(text):
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(text)  # well-formed XML
+    ns = "{http://www.w3.org/2000/svg}"
+    return root, ns
+
+
+def test_svg_shows_what_dot_shows():
+    x, w, h, s, loss, tr = _graph()
+    svg = viz.to_svg(loss, params={"x": x, "w": w}, title="a <graph> & more")
+    root, ns = _svg_tree(svg)
+    texts = [t.text for t in root.iter(ns + "text")]
+    for op in ("matmul", "sign", "mul", "sum", "x", "w", "output"):
+        assert op in texts
+    assert "a <graph> & more" in texts and "rule: ApproxSign()" in texts
+    assert "FLOPs 48 fwd / 96 bwd" in texts
+    gh, = mg.grad(loss, [h], retain_graph=True)
+    assert f"|g|={np.linalg.norm(gh.numpy()):.4g}" in texts
+    paths = [p for p in root.iter(ns + "path") if p.get("marker-end")]
+    nodes, edges = parse_dot(viz.to_dot(loss))
+    assert len(paths) == len(edges)                          # one arrow per DOT edge
+    dashed = [p for p in paths if p.get("stroke-dasharray")]
+    assert len(dashed) == 1 and dashed[0].get("stroke") == viz.SURROGATE_COLOR  # matmul -> sign
+    boxes = [r for r in root.iter(ns + "rect") if r.get("rx")]
+    assert len(boxes) == 4 and sum(r.get("stroke-dasharray") is not None for r in boxes) == 1
+    assert len(list(root.iter(ns + "ellipse"))) == 2
+
+
+def test_svg_layout_is_deterministic_and_without_overlaps():
+    from minigrad import nn
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.Sign(), nn.BinaryLinear(8, 3))
+    with mg.trace(grad_norms=True):
+        loss = model(mg.randn(5, 4)).sum()
+        loss.backward(retain_graph=True)
+    a = viz.to_svg(loss, params=dict(model.named_parameters()))
+    b = viz.to_svg(loss, params=dict(model.named_parameters()))
+    assert a == b
+    root, ns = _svg_tree(a)
+    boxes = [(float(r.get("x")), float(r.get("y")), float(r.get("width")), float(r.get("height")))
+             for r in root.iter(ns + "rect") if r.get("rx")]
+    boxes += [(float(e.get("cx")) - float(e.get("rx")), float(e.get("cy")) - float(e.get("ry")),
+               2 * float(e.get("rx")), 2 * float(e.get("ry"))) for e in root.iter(ns + "ellipse")]
+    for i, (x1, y1, w1, h1) in enumerate(boxes):
+        for x2, y2, w2, h2 in boxes[i + 1:]:
+            assert x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1, "two nodes overlap"
+    width = float(root.get("width"))
+    assert all(0 <= x and x + w <= width for x, _, w, _ in boxes)
+
+
+def test_a_deep_graph_lays_out():
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(300):
+        y = y * 1.0
+    svg = viz.to_svg(y.sum())
+    assert svg.count("<rect x=") >= 301
+
+
+def test_graphs_display_in_jupyter():
+    x, w, h, s, loss, tr = _graph()
+    g = viz.graph(loss, params={"x": x, "w": w})
+    assert g._repr_svg_() == viz.to_svg(loss, params={"x": x, "w": w})
+    assert repr(g) == "<graph of 4 ops: sum, mul, sign, matmul>"
+    html = loss._repr_html_()
+    assert html.startswith("<pre>tensor(") and "<details>" in html and "<svg" in html
+    assert x._repr_html_() is None or "<svg" not in x._repr_html_()  # a leaf: just its values
+
+
+def test_matplotlib_figures_save_byte_for_byte(tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    def draw(path):
+        fig = Figure(figsize=(3, 2))
+        ax = fig.subplots()
+        ax.plot([0, 1, 2], [0, 1, 4], label="x^2")
+        ax.legend()
+        return viz.save_figure(fig, path)
+    a, b = draw(tmp_path / "a.svg"), draw(tmp_path / "b.svg")
+    assert open(a, "rb").read() == open(b, "rb").read()
+    assert b"<dc:date>" not in open(a, "rb").read() and b"x^2" in open(a, "rb").read()

@@ -111,9 +111,10 @@ def check_op(mg_fn, np_fn, arrays, kwargs=None, *, grad=True, second_order=True,
 
 def _input_strategy(n_inputs, broadcast, shapes, elements, max_side):
     if shapes is None:
-        shapes = (mst.broadcastable_shapes(n_inputs, max_side=max_side) if broadcast and n_inputs > 1 else
-                  st.tuples(*[mst.shapes(max_side=max_side)] * n_inputs) if n_inputs > 1 else
-                  mst.shapes(max_side=max_side).map(lambda s: (s,)))
+        if broadcast and n_inputs > 1:
+            shapes = mst.broadcastable_shapes(n_inputs, max_side=max_side)
+        else:  # one shape, drawn once, for every input (broadcast=False means equal shapes)
+            shapes = mst.shapes(max_side=max_side).map(lambda s: (s,) * n_inputs)
     if not isinstance(elements, (list, tuple)):
         elements = [elements] * n_inputs
     if len(elements) != n_inputs:
@@ -127,7 +128,8 @@ def op_test(mg_fn, np_fn, n_inputs=1, *, broadcast=True, shapes=None, elements=N
     """Build the property test of an op (a function pytest collects): see the module docstring for the checks.
 
     mg_fn(*tensors, **kw) and np_fn(*arrays, **kw) take the same arguments.
-    n_inputs, broadcast: how many tensor inputs; by default their shapes broadcast together.
+    n_inputs, broadcast: how many tensor inputs; by default their shapes broadcast together; with
+              broadcast=False every input has the same shape.
     shapes:   a strategy of a tuple of `n_inputs` shapes (overrides broadcast).
     elements: a strategy of floats (e.g. `away_from([0])`, `positive()`), or a list of them, one per input.
     inputs:   a strategy of a tuple of float64 arrays, for inputs the two options above can't describe.
