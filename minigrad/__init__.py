@@ -10,6 +10,7 @@ from .autograd import (Cost, Function, backward_rules, detect_anomaly, enable_gr
                        no_grad, set_grad_enabled)
 from .ops import *  # noqa: F401,F403  (the differentiable functions: mg.exp, mg.matmul, ...)
 from . import ops
+from . import linalg
 from . import ste
 from . import nn
 from . import optim, data

@@ -4,15 +4,16 @@ Each family file declares its public functions (`__all__`) and the Tensor method
 this file gathers them.
 """
 from ..tensor import Tensor
-from . import creation, elementwise, indexing, inplace, linalg, reduce, scan, shape, sort, xp
+from . import creation, elementwise, indexing, inplace, linalg, norms, reduce, scan, shape, sort, xp
 
-FAMILIES = (elementwise, reduce, scan, sort, shape, indexing, linalg, creation, inplace)
+FAMILIES = (elementwise, reduce, norms, scan, sort, shape, indexing, linalg, creation, inplace)
 __all__ = [name for family in FAMILIES for name in family.__all__] + ["xp"]
 
 from .creation import *  # noqa: E402,F401,F403
 from .elementwise import *  # noqa: E402,F401,F403
 from .indexing import *  # noqa: E402,F401,F403
 from .linalg import *  # noqa: E402,F401,F403
+from .norms import *  # noqa: E402,F401,F403
 from .reduce import *  # noqa: E402,F401,F403
 from .scan import *  # noqa: E402,F401,F403
 from .shape import *  # noqa: E402,F401,F403

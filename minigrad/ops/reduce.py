@@ -119,13 +119,17 @@ class Std(Op):
 class Max(Op):
     """max(x, dims) (amax).   dx = g at the maxima; tied maxima share g equally (as PyTorch's amax and max())."""
     pick = staticmethod(np.max)
+    nan_shares = False  # amax: a nan maximum gives nan gradients (PyTorch's scale_grad_by_count)
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         _setup(ctx, x, axes)
         out = ctx.op.pick(x.data, axis=axes, keepdims=True)
         hit = x.data == out
-        ctx.share = hit / hit.sum(axis=axes, keepdims=True)
+        if ctx.op.nan_shares:  # max(), min(), median(): a nan result shares g among the nans (evenly_distribute)
+            hit |= (x.data != x.data) & (out != out)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.share = hit / hit.sum(axis=axes, keepdims=True)
         return out if keepdim else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
     @staticmethod
@@ -138,6 +142,36 @@ class Max(Op):
 class Min(Max):
     """min(x, dims) (amin).   dx = g at the minima; tied minima share g equally."""
     pick = staticmethod(np.min)
+
+
+class MaxAll(Max):
+    """max(x) of every element.   dx = g shared equally by the maxima, or by the nans when the result is nan."""
+    name = "max_all"
+    nan_shares = True
+
+
+class MinAll(MaxAll):
+    """min(x) of every element.   dx = g shared equally by the minima, or by the nans when the result is nan."""
+    name = "min_all"
+    pick = staticmethod(np.min)
+
+
+def _lower_median(data, axis, keepdims):
+    """The lower of the two middle values of all of data; nan when a value is nan (sorted last) or data is empty
+    (an integer input then gives its smallest value, as PyTorch)."""
+    flat = np.sort(data, axis=None)
+    if flat.size and not flat[-1] != flat[-1]:
+        value = flat[(flat.size - 1) // 2]
+    else:
+        value = np.nan if data.dtype.kind == "f" else np.iinfo(data.dtype).min
+    return np.full((1,) * data.ndim if keepdims else (), value, data.dtype)
+
+
+class Median(MaxAll):
+    """The lower median of every element (as PyTorch).   dx = g shared equally by the elements equal to it (or by
+    the nans when it is nan)."""
+    name = "median"
+    pick = staticmethod(_lower_median)
 
 
 class Logsumexp(Op):
@@ -228,10 +262,90 @@ class Argmin(Argmax):
     pick = staticmethod(np.argmin)
 
 
+class Prod(Op):
+    """prod(x) over one dim or all.   dx = g prod(x) / x when no x is 0 (PyTorch's formula); otherwise g times the
+    product of the other elements, exclusive cumprods from both ends (exact at zeros, and differentiable again)."""
+    saves_output = True
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        _setup(ctx, x, tuple(range(x.ndim)) if axis is None else (axis,))
+        ctx.axis, ctx.zeros = axis, bool((x.data == 0).any())
+        ctx.save_for_backward(x)
+        return _rounded(np.prod(x.data, axis=ctx.axes, keepdims=keepdim, dtype=compute_dtype(x.dtype)), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        if not ctx.in_shape:  # a 0-d x is its own product
+            return g
+        if not ctx.zeros:
+            return _spread(g, ctx) * (ctx.output.reshape(ctx.kept) / x)
+        if ctx.axis is None:
+            return _spread(g, ctx) * _others(x.reshape(-1), 0).reshape(ctx.in_shape)
+        return _spread(g, ctx) * _others(x, ctx.axis)
+
+    cost = per_input_element(1)
+
+
+def _others(x, axis):
+    """prod_{i != k} x_i along axis for every k, without a division: the product of the elements before k (an
+    exclusive cumprod) times that of those after k (the same from the other end)."""
+    from .movement import Flip
+    from .scan import exclusive_cumprod
+    return exclusive_cumprod(x, axis) * xp.apply(Flip, exclusive_cumprod(xp.apply(Flip, x, (axis,)), axis), (axis,))
+
+
+class Nansum(Op):
+    """sum(x, dims) with nan counted as 0.   dx = g where x is not nan, 0 where it is."""
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        _setup(ctx, x, axes)
+        ctx.number = x.data == x.data
+        return _rounded(np.nansum(x.data, axis=axes, keepdims=keepdim, dtype=compute_dtype(x.dtype)), x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _spread(g, ctx) * ctx.number
+
+    cost = per_input_element(1)
+
+
+class All(Op):
+    """True where every element over dims is nonzero (uint8 for a uint8 input, as PyTorch); no gradient."""
+    test = staticmethod(np.all)
+
+    @staticmethod
+    def forward(ctx, x, axes, keepdim):
+        out = ctx.op.test(x.data, axis=axes, keepdims=keepdim)
+        return out.astype(np.uint8) if x.dtype == np.uint8 else out
+
+    cost = per_input_element(1)
+
+
+class Any(All):
+    """True where some element over dims is nonzero (uint8 for a uint8 input, as PyTorch); no gradient."""
+    test = staticmethod(np.any)
+
+
+class CountNonzero(Op):
+    """The number of nonzero elements over dims (int64); no gradient."""
+    name = "count_nonzero"
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        return np.asarray(np.count_nonzero(x.data, axis=axes), np.int64)
+
+    cost = per_input_element(1)
+
+
 # ---- the functions users call ------------------------------------------------------------------
 def _reduce_dims(op, x, dim, keepdim, axis, keepdims):
+    """The reduced dims and keepdim. An empty list reduces every dim when spelled dim=() (PyTorch's meaning) and
+    none when spelled axis=() (NumPy's)."""
+    every = axis is None and isinstance(dim, (tuple, list)) and not dim
     dim, keepdim = dim_args(op, dim, keepdim, axis, keepdims)
-    return normalize_dims(dim, x.ndim, op), keepdim
+    return normalize_dims(None if every else dim, x.ndim, op), keepdim
 
 
 def _floating_input(op, x, dtype):
@@ -323,35 +437,52 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 ValuesIndices.__doc__ = "(values, indices), as PyTorch's torch.return_types for max, min, sort, topk, ..."
 
 
-def _extreme(op, amax_fn, arg_fn, input, dim, keepdim, axis, keepdims):
+def take_along(x, dim, indices):
+    """x's entries at `indices` along dim (torch.gather; a 0-d x gives its value): the values of max(dim), sort,
+    topk, cummax, ... The gradient goes to the picked entries (PyTorch's value_selecting_reduction_backward)."""
+    from .shape import Gather, GetItem
+    idx = indices.data if isinstance(indices, Tensor) else indices
+    return Gather.apply(x, dim, idx) if x.ndim else GetItem.apply(x, ())
+
+
+def _selected(x, dim, indices, keepdim):
+    """ValuesIndices of the entries at `indices` (an int64 tensor with a size-1 dim), squeezed unless keepdim."""
+    values = take_along(x, dim, indices)
+    if not keepdim and x.ndim:
+        from .shape import squeeze
+        values, indices = squeeze(values, dim), squeeze(indices, dim)
+    return ValuesIndices(values, indices)
+
+
+def _extreme(op, amax_fn, arg_op, input, dim, keepdim, axis, keepdims):
     """PyTorch's max/min: of everything (dim None), (values, indices) along an int dim, or the elementwise
     maximum/minimum with a tensor. NumPy's spelling (axis=) gives the values only, as numpy.max."""
     if isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
         return (maximum if op == "max" else minimum)(input, dim)
     if dim is None:
-        return amax_fn(input, axis=axis, keepdim=keepdim, keepdims=keepdims)
+        if axis is not None:
+            return amax_fn(input, axis=axis, keepdim=keepdim, keepdims=keepdims)
+        x = lift(input)
+        _nonempty(op, x, (), False)
+        keep = keepdim if keepdims is None else keepdims  # NumPy's spelling, max(x, keepdims=True)
+        return (MaxAll if op == "max" else MinAll).apply(x, tuple(range(x.ndim)), bool(keep))
     x = lift(input)
     d = normalize_dim(dim, x.ndim, op)
     keepdim = keepdim if keepdims is None else keepdims
     _nonempty(op, x, (d,) if x.ndim else (), True)
-    indices = arg_fn(x, d, keepdim=True)
-    from .shape import gather, squeeze
-    values = gather(x, d, indices) if x.ndim else x * 1
-    if not keepdim and x.ndim:
-        values, indices = squeeze(values, d), squeeze(indices, d)
-    return ValuesIndices(values, indices)
+    return _selected(x, d, arg_op.apply(x, d, True), keepdim)
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
     """max(x): the largest element; max(x, dim): (values, indices) along dim, the gradient to the index
     returned; max(x, other): the elementwise maximum; max(x, axis=...): NumPy's, the values only."""
-    return _extreme("max", amax, argmax, input, dim, keepdim, axis, keepdims)
+    return _extreme("max", amax, Argmax, input, dim, keepdim, axis, keepdims)
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
     """min(x): the smallest element; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
-    return _extreme("min", amin, argmin, input, dim, keepdim, axis, keepdims)
+    return _extreme("min", amin, Argmin, input, dim, keepdim, axis, keepdims)
 
 
 def _one_dim(op, x, dim):
@@ -402,7 +533,76 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa
     return Argmin.apply(x, None if dim is None else normalize_dim(dim, x.ndim, "argmin"), keepdim)
 
 
-__all__ = ["amax", "amin", "argmax", "argmin", "logsumexp", "log_softmax", "max", "mean", "min", "softmax", "std", "sum",
-           "var"]
+def _integers_to_int64(x, dtype):
+    """x cast to dtype= when given; bool and integers to int64 (as PyTorch's sum, prod, nansum)."""
+    if dtype is None and x.data.dtype.kind in "biu":
+        dtype = np.int64
+    return x if dtype is None or x.data.dtype == np.dtype(dtype) else x.astype(dtype)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+    """Product over one dim (an int, as PyTorch) or of every element. bool and integer inputs multiply in int64.
+    The gradient is exact where the input holds zeros (as PyTorch's)."""
+    x = _integers_to_int64(lift(input), dtype)
+    dim, keepdim = dim_args("prod", dim, keepdim, axis, keepdims)
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod: dim must be one int (as in PyTorch), got {dim!r}; call prod once per dim")
+    d = None if dim is None else normalize_dim(dim, x.ndim, "prod")
+    return Prod.apply(x, d if x.ndim else None, keepdim)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+    """Sum over dim with nan counted as 0; bool and integer inputs sum in int64 (as PyTorch)."""
+    x = _integers_to_int64(lift(input), dtype)
+    axes, keepdim = _reduce_dims("nansum", x, dim, keepdim, axis, keepdims)
+    return Nansum.apply(x, axes, keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
+    """Mean over dim of the elements that are not nan (nan where all are); floating inputs only (as PyTorch)."""
+    x = _floating_input("nanmean", input, dtype)
+    axes, keepdim = _reduce_dims("nanmean", x, dim, keepdim, axis, keepdims)
+    count = np.sum(x.data == x.data, axis=axes, keepdims=keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return Nansum.apply(x, axes, keepdim) / Tensor._wrap(count)
+
+
+def _truth(op, cls, input, dim, keepdim, axis, keepdims):
+    x = lift(input)
+    dim, keepdim = dim_args(op, dim, keepdim, axis, keepdims)
+    return cls.apply(x, normalize_dims(dim, x.ndim, op), keepdim)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
+    """True when every element over dim (all dims when None) is nonzero; bool, or uint8 for uint8 (as PyTorch)."""
+    return _truth("all", All, input, dim, keepdim, axis, keepdims)
+
+
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
+    """True when some element over dim (all dims when None) is nonzero; bool, or uint8 for uint8 (as PyTorch)."""
+    return _truth("any", Any, input, dim, keepdim, axis, keepdims)
+
+
+def count_nonzero(input, dim=None, *, axis=None):  # noqa: A002
+    """The number of nonzero elements over dim (all dims when None or ()), as int64."""
+    x = lift(input)
+    axes, _ = _reduce_dims("count_nonzero", x, dim, False, axis, None)
+    return CountNonzero.apply(x, axes)
+
+
+def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+    """median(x): the lower of the two middle values of every element (nan if any is nan), its gradient shared by
+    the elements equal to it; median(x, dim): (values, indices) along dim (minigrad.ops.sort)."""
+    x = _not_for("median", lift(input), "b")
+    if dim is not None or axis is not None:
+        from .sort import median_along
+        return median_along(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
+    return Median.apply(x, tuple(range(x.ndim)), False)
+
+
+__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax", "max", "mean",
+           "median", "min", "nanmean", "nansum", "prod", "softmax", "std", "sum", "var"]
 METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
-           "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin}
+           "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin,
+           "prod": prod, "nansum": nansum, "nanmean": nanmean, "all": all, "any": any, "count_nonzero": count_nonzero,
+           "median": median}
