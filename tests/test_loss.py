@@ -26,6 +26,8 @@ def T(lib, a):
 
 X34 = RNG.standard_normal((3, 4))
 P34 = RNG.uniform(0.1, 0.9, (3, 4))
+W4 = RNG.uniform(0.5, 2.0, 4)
+CLS = RNG.integers(0, 4, 3)
 
 # (label, call(lib), minigrad's exception, a pattern of minigrad's message, PyTorch's exception when it differs)
 ERRORS = [
@@ -82,6 +84,9 @@ ERRORS = [
      ValueError, "only p == 1 and p == 2 supported, got 3", None),
     ("multi_margin class", lambda L: L.nn.functional.multi_margin_loss(T(L, X34), T(L, [0, 1, 4])),
      RuntimeError, r"targets must lie in \[0, 3\] for 4 classes; got 4", None),
+    ("multi_margin weight", lambda L: L.nn.functional.multi_margin_loss(T(L, X34), T(L, [0, 1, 2]),
+                                                                       weight=T(L, np.ones(3))),
+     RuntimeError, r"weight must hold one value per class, shape \(4,\); got shape \(3,\)", None),
     ("multilabel_margin class", lambda L: L.nn.functional.multilabel_margin_loss(T(L, X34[0]), T(L, [0, 5, -1, 2])),
      RuntimeError, r"target values must lie in \[-1, 3\] for 4 classes \(-1 ends the list\); got 5", None),
     ("gaussian negative var", lambda L: L.nn.functional.gaussian_nll_loss(T(L, X34), T(L, P34), T(L, -P34)),
@@ -117,11 +122,25 @@ def test_where_minigrad_refuses_what_pytorch_accepts():
     assert F.cross_entropy(mg.tensor(X34[0]), np.array(1)).shape == ()
 
 
-def test_class_weight_has_no_gradient_for_class_targets():
-    """As PyTorch: nll_loss is not differentiable with respect to weight, so a weight that requires grad is refused."""
-    w = mg.tensor(np.ones(4), requires_grad=True)
-    with pytest.raises(RuntimeError, match="not differentiable with respect to weight for class-index targets"):
-        F.cross_entropy(mg.tensor(X34), np.array([0, 1, 2]), weight=w)
+WEIGHTED = [  # losses whose weights PyTorch does not differentiate: call(lib, weight)
+    ("cross_entropy", lambda L, w: L.nn.functional.cross_entropy(T(L, X34), T(L, CLS), weight=w)),
+    ("nll_loss", lambda L, w: L.nn.functional.nll_loss(T(L, X34), T(L, CLS), weight=w)),
+    ("binary_cross_entropy", lambda L, w: L.nn.functional.binary_cross_entropy(T(L, P34), T(L, P34), weight=w)),
+    ("binary_cross_entropy_with_logits",
+     lambda L, w: L.nn.functional.binary_cross_entropy_with_logits(T(L, X34), T(L, P34), weight=w)),
+    ("binary_cross_entropy_with_logits",
+     lambda L, w: L.nn.functional.binary_cross_entropy_with_logits(T(L, X34), T(L, P34), pos_weight=w)),
+    ("multi_margin_loss", lambda L, w: L.nn.functional.multi_margin_loss(T(L, X34), T(L, CLS), weight=w)),
+]
+
+
+@pytest.mark.parametrize("name, call", WEIGHTED, ids=[f"{w[0]}-{i}" for i, w in enumerate(WEIGHTED)])
+def test_weights_pytorch_does_not_differentiate_refuse_requires_grad(name, call):
+    with pytest.raises(RuntimeError, match=f"{name}: not differentiable with respect to (pos_)?weight"):
+        call(mg, mg.tensor(np.ones(4), requires_grad=True))
+    if torch is not None:
+        with pytest.raises(RuntimeError, match="not differentiable"):
+            call(torch, torch.ones(4, dtype=torch.float64, requires_grad=True))
 
 
 @needs_torch
@@ -240,8 +259,6 @@ def test_kl_div_warns_for_mean_as_pytorch():
 
 
 # ---- modules ---------------------------------------------------------------------------------------------
-W4 = RNG.uniform(0.5, 2.0, 4)
-CLS = RNG.integers(0, 4, 3)
 SIGNS = np.where(RNG.random(3) < 0.5, -1.0, 1.0)
 MODULES = [  # (class name, constructor kwargs (arrays become tensors), inputs)
     ("CrossEntropyLoss", {"weight": W4, "ignore_index": 1, "label_smoothing": 0.2}, (X34, CLS)),

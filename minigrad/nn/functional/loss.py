@@ -135,20 +135,25 @@ def _class_indices(op, x, t, ignore_index):
     return t
 
 
+def _constant(op, name, value):
+    """A weight-like argument as a tensor that takes no gradient: PyTorch's loss does not differentiate it, and
+    refuses one that requires grad."""
+    w = lift(value)
+    if w.requires_grad:
+        raise RuntimeError(f"{op}: not differentiable with respect to {name} (as PyTorch); pass {name}.detach()")
+    return w
+
+
 def _class_weight(op, weight, x):
-    """weight as a (C,) array of x's dtype (PyTorch's checks); a constant: class-index losses have no gradient
-    with respect to it (as PyTorch)."""
+    """weight as a (C,) array of x's dtype (PyTorch's checks); a constant (as PyTorch for class indices)."""
     if weight is None:
         return None
-    w = lift(weight)
+    w = _constant(op, "weight", weight)
     if w.shape != (x.shape[1],):
         raise RuntimeError(f"{op}: weight must hold one value per class, shape ({x.shape[1]},); got shape {w.shape}")
     if w.data.dtype != x.data.dtype:
         raise RuntimeError(f"{op}: weight is {w.data.dtype} but the input is {x.data.dtype}; pass a weight of the "
                            f"input's dtype, e.g. weight.astype('{x.data.dtype}')")
-    if w.requires_grad:
-        raise RuntimeError(f"{op}: not differentiable with respect to weight for class-index targets (as PyTorch); "
-                           "pass weight.detach()")
     return w.data
 
 
@@ -378,15 +383,17 @@ def _fits(op, name, w, shape):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-weight (t log(x) + (1 - t) log(1 - x)) for probabilities x in [0, 1] (each log clamped at -100, as PyTorch,
     so x = 0 or 1 gives a finite loss); one op with PyTorch's gradient. Prefer binary_cross_entropy_with_logits."""
-    reduction = _reduction(reduction, size_average, reduce, "binary_cross_entropy")
-    x, t = _same_shape(input, target, "binary_cross_entropy")
+    op = "binary_cross_entropy"
+    reduction = _reduction(reduction, size_average, reduce, op)
+    x, t = _same_shape(input, target, op)
     if t.data.dtype != x.data.dtype:
         raise RuntimeError(f"binary_cross_entropy: target is {t.data.dtype} but the input is {x.data.dtype}; they "
                            f"must have one dtype (as PyTorch), e.g. target.astype('{x.data.dtype}')")
     if x.size and not (np.all(x.data >= 0) and np.all(x.data <= 1)):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
                            "for logits use binary_cross_entropy_with_logits")
-    w = None if weight is None else _fits("binary_cross_entropy", "weight", lift(weight).data, x.shape)
+    w = None if weight is None else _fits("binary_cross_entropy", "weight", _constant(op, "weight", weight).data,
+                                          x.shape)
     return BinaryCrossEntropy.apply(x, t, None if w is None else w.astype(x.data.dtype), reduction)
 
 
@@ -406,11 +413,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     (x, t), dtype = promote(x, t)
     log_weight = 1.0
     if pos_weight is not None:
-        pw = _fits(op, "pos_weight", lift(pos_weight), x.shape)
+        pw = _fits(op, "pos_weight", _constant(op, "pos_weight", pos_weight), x.shape)
         log_weight = (pw.astype(dtype) - 1) * t + 1
     loss = (1 - t) * x + log_weight * _softplus(-x)
     if weight is not None:
-        loss = loss * _fits(op, "weight", lift(weight), x.shape).astype(dtype)
+        loss = loss * _fits(op, "weight", _constant(op, "weight", weight), x.shape).astype(dtype)
     return _reduce(loss, reduction)
 
 
@@ -629,7 +636,10 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     z = _hinge(margin - x[np.arange(n), t].reshape(n, 1) + x) * (np.arange(c) != t[:, None])
     loss = (z if p == 1 else z * z).sum(axis=1) / c
     if weight is not None:
-        loss = loss * lift(weight).astype(x.data.dtype)[t]
+        w = _constant(op, "weight", weight)
+        if w.shape != (c,):
+            raise RuntimeError(f"{op}: weight must hold one value per class, shape ({c},); got shape {w.shape}")
+        loss = loss * w.data.astype(x.data.dtype)[t]
     return _margin_output(loss, reduction, single)
 
 
