@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from op_table import OpInfo, fixed, noncontiguous, reduction, uniform, well_separated
+from op_table import OpInfo, Sample, fixed, noncontiguous, reduction, uniform, well_separated
 
 INF = math.inf
 
@@ -54,7 +54,8 @@ def _matrix(r, shape):
 
 OPS = [
     # ---- reductions ------------------------------------------------------------------------------
-    OpInfo("prod", lambda m, a, **k: m.prod(a, **k), reduction(dims=(None, 0, -1), low=0.5, high=1.5)),
+    OpInfo("prod", lambda m, a, **k: m.prod(a, **k), reduction(dims=(None, 0, -1), low=0.5, high=1.5, extra=lambda r: [
+        Sample((uniform(r, (2, 0)),), {"dim": 1}, "empty")])),
     _rows("prod_zeros", lambda m, a, **k: m.prod(a, **k),
           lambda r: ((_with_zeros(r, (2, 4), 1),), {"dim": 1}, "one-zero"),
           lambda r: ((_with_zeros(r, (2, 4), 1, 3, 6),), {"dim": 1}, "two-zeros"),
@@ -73,12 +74,15 @@ OPS = [
           lambda r: ((_with_nans(r, (2, 3), 0, 1, 2),), {"dim": -1, "keepdim": True}, "all-nan-row", False),
           lambda r: ((_with_nans(r, (2, 3), 4),), {}, "all", False),
           lambda r: ((uniform(r, (2, 3)),), {"dim": (0, 1)}, "no-nan"),
+          lambda r: ((uniform(r, ()),), {"dim": 0}, "0-d"),
           lambda r: ((uniform(r, (0, 3)),), {"dim": 0}, "empty")),
     _rows("nanmean", lambda m, a, **k: m.nanmean(a, **k),
           lambda r: ((_with_nans(r, (2, 3, 4), 1, 7, 8),), {"dim": 1}, "dim", False),
           lambda r: ((_with_nans(r, (2, 3), 0, 1, 2),), {"dim": -1, "keepdim": True}, "all-nan-row", False),
           lambda r: ((_with_nans(r, (2, 3), 4),), {}, "all", False),
-          lambda r: ((uniform(r, (2, 3)),), {"dim": 0}, "no-nan")),
+          lambda r: ((noncontiguous(uniform(r, (3, 4))),), {"dim": 0}, "noncontig"),
+          lambda r: ((uniform(r, ()),), {}, "0-d"),
+          lambda r: ((uniform(r, (0, 3)),), {"dim": 1}, "empty")),
     _values("all_any_count", lambda m, a, **k: (m.all(a, **k), m.any(a, **k)),
           lambda r: ((_with_zeros(r, (2, 3, 4), 1, 5),), {"dim": 1}, "dim"),
           lambda r: ((_with_zeros(r, (2, 3), 0, 1, 2),), {"dim": (0, 1), "keepdim": True}, "dims-keepdim"),
@@ -118,15 +122,18 @@ OPS = [
           lambda r: ((well_separated(r, ()),), {"dim": 0}, "0-d"),
           lambda r: ((np.array([[1.0, 1.0, 2.0, 1.0], [0.0, 1.0, 1.0, 1.0]]),), {"dim": 1}, "ties", False),
           lambda r: ((np.array([[3.0, np.nan, 2.0, np.nan], [1.0, 2.0, 0.0, 4.0]]),), {"dim": 1}, "nan", False),
-          lambda r: ((np.zeros((0, 3)),), {"dim": 1}, "empty-other-dim")),
+          lambda r: ((np.zeros((0, 3)),), {"dim": 1}, "empty-other-dim"),
+          lambda r: ((noncontiguous(well_separated(r, (3, 4))),), {"dim": 0}, "noncontig")),
     _rows("mode", lambda m, a, **k: m.mode(a, **k),
           lambda r: ((_ints(r, (3, 6)),), {"dim": 1}, "rows", False),
           lambda r: ((_ints(r, (5, 2)),), {"dim": 0, "keepdim": True}, "keepdim", False),
           lambda r: ((np.array([2.0, 1.0, 2.0, 1.0, 3.0]),), {}, "smallest-of-ties", False),
           lambda r: ((well_separated(r, (2, 3)),), {}, "all-distinct", False),
-          lambda r: ((well_separated(r, ()),), {"dim": 0}, "0-d")),
+          lambda r: ((well_separated(r, ()),), {"dim": 0}, "0-d"),
+          lambda r: ((np.zeros((0, 3)),), {"dim": 1}, "empty-other-dim")),
     # ---- norms ---------------------------------------------------------------------------------
-    OpInfo("vector_norm", lambda m, a, **k: m.linalg.vector_norm(a, **k), reduction()),
+    OpInfo("vector_norm", lambda m, a, **k: m.linalg.vector_norm(a, **k), reduction(extra=lambda r: [
+        Sample((uniform(r, (0, 3)),), {"dim": 0}, "empty")])),
     _rows("vector_norm_ord", lambda m, a, **k: m.linalg.vector_norm(a, **k),
           lambda r: ((uniform(r, (2, 3, 4), away=(0.0,)),), {"ord": 1, "dim": (0, 2)}, "1"),
           lambda r: ((uniform(r, (2, 3)),), {"ord": 3, "dim": -1, "keepdim": True}, "3"),
@@ -158,7 +165,8 @@ OPS = [
     _rows("svdvals", lambda m, a: m.linalg.svdvals(a),
           lambda r: ((uniform(r, (3, 4)),), {}, "wide"),
           lambda r: ((uniform(r, (4, 3)),), {}, "tall"),
-          lambda r: ((uniform(r, (2, 3, 3)),), {}, "batched")),
+          lambda r: ((uniform(r, (2, 3, 3)),), {}, "batched"),
+          lambda r: ((noncontiguous(uniform(r, (3, 4))),), {}, "noncontig")),
     _rows("linalg_norm", lambda m, a, **k: m.linalg.norm(a, **k),
           lambda r: ((uniform(r, (2, 3, 4)),), {}, "flat-2-norm"),
           lambda r: ((_matrix(r, (3, 4)),), {"ord": 1}, "2-d-matrix"),
@@ -206,7 +214,8 @@ OPS = [
           lambda r: ((np.array([1.0, 3.0, 3.0, 2.0, 3.0]),), {"dim": 0}, "ties", False),
           lambda r: ((np.array([1.0, np.nan, 2.0, np.nan, 5.0]),), {"dim": 0}, "nan", False),
           lambda r: ((well_separated(r, ()),), {"dim": 0}, "0-d"),
-          lambda r: ((np.zeros((0, 3)),), {"dim": 0}, "empty")),
+          lambda r: ((np.zeros((0, 3)),), {"dim": 0}, "empty"),
+          lambda r: ((noncontiguous(well_separated(r, (3, 4))),), {"dim": 1}, "noncontig")),
     _rows("cummin", lambda m, a, **k: m.cummin(a, **k),
           lambda r: ((well_separated(r, (3, 4)),), {"dim": 0}, "dim"),
           lambda r: ((np.array([3.0, 1.0, 1.0, 2.0, 1.0]),), {"dim": -1}, "ties", False)),
@@ -215,7 +224,8 @@ OPS = [
           lambda r: ((uniform(r, (2, 5)),), {"dim": -1}, "dim=-1"),
           lambda r: ((uniform(r, ()),), {"dim": 0}, "0-d"),
           lambda r: ((uniform(r, (0, 3)),), {"dim": 0}, "empty"),
-          lambda r: ((np.array([[-1000.0, 0.0, 1000.0], [5.0, -5.0, 1.0]]),), {"dim": 1}, "huge")),
+          lambda r: ((np.array([[-1000.0, 0.0, 1000.0], [5.0, -5.0, 1.0]]),), {"dim": 1}, "huge"),
+          lambda r: ((noncontiguous(uniform(r, (3, 4))),), {"dim": 0}, "noncontig")),
     # ---- sorting and selection -----------------------------------------------------------------
     _rows("sort", lambda m, a, **k: m.sort(a, **k),
           lambda r: ((well_separated(r, (2, 3, 4)),), {"dim": 1}, "dim"),
@@ -237,6 +247,8 @@ OPS = [
           lambda r: ((well_separated(r, (4, 3)),), {"k": 3, "dim": 0, "largest": False}, "smallest"),
           lambda r: ((well_separated(r, (2, 3, 4)),), {"k": 1, "dim": 1}, "middle"),
           lambda r: ((well_separated(r, (2, 5)),), {"k": 0}, "k=0"),
+          lambda r: ((np.zeros((2, 0)),), {"k": 0}, "empty"),
+          lambda r: ((noncontiguous(well_separated(r, (3, 4))),), {"k": 2, "dim": 0}, "noncontig"),
           lambda r: ((well_separated(r, ()),), {"k": 1}, "0-d")),
     _rows("kthvalue", lambda m, a, **k: m.kthvalue(a, **k),
           lambda r: ((well_separated(r, (2, 5)),), {"k": 2}, "last"),
@@ -248,7 +260,8 @@ OPS = [
           lambda r: ((_ints(r, (3, 4)),), {"return_inverse": True, "return_counts": True}, "inverse-counts"),
           lambda r: ((r.integers(0, 2, (4, 2)),), {"dim": 0, "return_inverse": True, "return_counts": True}, "dim"),
           lambda r: ((np.array([3.0, 1.0, np.nan, np.nan]),), {}, "nan"),
-          lambda r: ((np.zeros((0,)),), {"return_counts": True}, "empty")),
+          lambda r: ((np.zeros((0,)),), {"return_counts": True}, "empty"),
+          lambda r: ((np.array(2.0),), {"return_inverse": True, "return_counts": True}, "0-d")),
 ]
 
 # result dtypes for every input dtype (tests/dtype_table.py)

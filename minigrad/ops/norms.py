@@ -55,7 +55,7 @@ class VectorNorm(Op):
         x, = ctx.saved_tensors
         p, g, data = ctx.p, _spread(g, ctx), array_of(x)
         norm = ctx.output.reshape(ctx.kept)
-        sign = np.sign(data)
+        sign = np.nan_to_num(np.sign(data), nan=0.0)  # PyTorch's sgn(nan) = 0
         if p == 0:
             return None
         if p == 1:
