@@ -5,7 +5,8 @@ shift by parameters that broadcast against x,
 
     xhat = (x - mean) / sqrt(var + eps)     (var biased; centre=False, RMS norm: xhat = x / sqrt(mean(x^2) + eps))
     y = xhat w + b
-    dx = inv (gw - mean(gw) - xhat mean(gw xhat)),  gw = g w,  inv = 1 / sqrt(var + eps)  (no mean(gw) uncentred)
+    dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)),  dxhat = g w,  inv = 1 / sqrt(var + eps)
+         (without the mean(dxhat) term when not centred)
     dw = sum(g xhat), db = sum(g)   (summed over the axes w and b broadcast along)
 
 One op rather than a composition of mean, sub, var, sqrt, div, mul and add: the composition keeps a dozen
@@ -42,7 +43,7 @@ def _standardized(x, axes, eps, centre):
 
 class Standardize(Op):
     """y = xhat w + b, xhat = (x - mean) / sqrt(var + eps) over `axes` (centre=False: x / sqrt(mean(x^2) + eps)).
-    dx = inv (gw - mean(gw) - xhat mean(gw xhat)) with gw = g w,  dw = sum(g xhat),  db = sum(g)."""
+    dx = inv (dxhat - mean(dxhat) - xhat mean(dxhat xhat)) with dxhat = g w,  dw = sum(g xhat),  db = sum(g)."""
     name = "standardize"
 
     @staticmethod
@@ -61,17 +62,17 @@ class Standardize(Op):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         axes = ctx.axes
         xhat, inv = _standardized(x, axes, ctx.eps, ctx.centre) if xp.is_tensor(g) else (ctx.xhat, ctx.inv)
-        gx = None
+        dx = None
         if need_x:
             n = math.prod(x.shape[a] for a in axes)
-            gw = g if weight is None else g * weight
-            gx = gw - xhat * ((gw * xhat).sum(axis=axes, keepdims=True) / n)
+            dxhat = g if weight is None else g * weight
+            dx = dxhat - xhat * ((dxhat * xhat).sum(axis=axes, keepdims=True) / n)
             if ctx.centre:
-                gx = gx - gw.sum(axis=axes, keepdims=True) / n
-            gx = gx * inv
-        gw_ = unbroadcast(g * xhat, ctx.like[0]) if need_w else None
-        gb = unbroadcast(g, ctx.like[1]) if need_b else None
-        return gx, gw_, gb
+                dx = dx - dxhat.sum(axis=axes, keepdims=True) / n
+            dx = dx * inv
+        dw = unbroadcast(g * xhat, ctx.like[0]) if need_w else None
+        db = unbroadcast(g, ctx.like[1]) if need_b else None
+        return dx, dw, db
 
     @staticmethod
     def cost(ctx, out, x, weight, bias, *args):
@@ -79,19 +80,24 @@ class Standardize(Op):
         return Cost(flops=x.size * (4 + args[2] + (weight is not None) + (bias is not None)))
 
 
+# the same op under each layer's name, so that traces, graphs and backward_rules(layer_norm=...) can tell them apart
 class LayerNorm(Standardize):
+    """Standardize over the trailing normalized_shape axes."""
     name = "layer_norm"
 
 
 class GroupNorm(Standardize):
+    """Standardize over each group of channels and the spatial axes, x viewed as (N, G, C/G, *spatial)."""
     name = "group_norm"
 
 
 class InstanceNorm(Standardize):
+    """Standardize over the spatial axes of each channel of each sample."""
     name = "instance_norm"
 
 
 class RMSNorm(Standardize):
+    """Standardize without centring (centre=False) over the trailing normalized_shape axes."""
     name = "rms_norm"
 
 
@@ -111,7 +117,7 @@ def _same_dtype(op, x, *params):
         if p is not None and p.data.dtype != x.data.dtype and not (x.data.dtype == np.float16
                                                                    and p.data.dtype == np.float32):
             raise RuntimeError(f"{op}: mixed dtypes: the input is {x.data.dtype} and a parameter {p.data.dtype}; give "
-                               f"them one dtype, e.g. weight.to({x.data.dtype})")
+                               f"them one dtype, e.g. weight.astype('{x.data.dtype}')")
 
 
 def _shape_tuple(op, normalized_shape):
