@@ -132,10 +132,9 @@ def test_dot_flops_equal_torch_flop_counter(name, fn, shapes, forward, counted):
     """Forward, backward and second derivatives: minigrad's 'dot' FLOPs are what torch.utils.flop_counter counts;
     where the counter counts nothing (PyTorch's dot, mv, addmv kernels), it still counts nothing and minigrad
     counts the same multiply-adds by the convention."""
-    if torch.backends.opt_einsum.is_available():
-        torch.backends.opt_einsum.enabled = False  # opt_einsum would choose another order than left to right
     arrays = _inputs(shapes)
-    ours, theirs = mg_costs(fn, arrays), torch_costs(fn, arrays)
+    with torch.backends.opt_einsum.flags(enabled=False):  # opt_einsum may choose another order than left to right
+        ours, theirs = mg_costs(fn, arrays), torch_costs(fn, arrays)
     if counted == "all":
         assert ours == theirs
     elif counted == "backward":
