@@ -247,6 +247,16 @@ def test_deprecated_size_average_and_reduce_as_pytorch():
         assert nn.MSELoss(reduce=False).reduction == "none"
 
 
+def test_a_reduction_in_the_old_positional_place_is_a_clear_error():
+    """minigrad's losses took reduction third; PyTorch's order puts weight (or size_average) there."""
+    with pytest.raises(TypeError, match="cross_entropy: got 'sum' as weight; pass reduction='sum' by keyword"):
+        F.cross_entropy(mg.tensor(X34), CLS, "sum")
+    with pytest.raises(TypeError, match="mse_loss: got 'none' where PyTorch's order puts size_average or reduce"):
+        F.mse_loss(mg.tensor(X34), mg.tensor(P34), "none")
+    with pytest.raises(TypeError, match="MSELoss: got 'sum' where PyTorch's order puts size_average"):
+        nn.MSELoss("sum")
+
+
 def test_kl_div_warns_for_mean_as_pytorch():
     x, p = np.log(P34), P34[::-1].copy()
     with pytest.warns(UserWarning, match="'batchmean' divides only by the batch size"):

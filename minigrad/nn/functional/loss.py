@@ -34,6 +34,10 @@ __all__ = ["nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_en
 # ---- reductions ----------------------------------------------------------------------------------------
 def _reduction(reduction, size_average=None, reduce=None, op="loss", extra=()):
     """The reduction, from PyTorch's deprecated size_average / reduce when either is given (with its warning)."""
+    for value in (size_average, reduce):
+        if isinstance(value, str):
+            raise TypeError(f"{op}: got {value!r} where PyTorch's order puts size_average or reduce (deprecated "
+                            f"booleans); pass reduction={value!r} by keyword")
     if size_average is not None or reduce is not None:
         reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
         warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
@@ -138,6 +142,9 @@ def _class_indices(op, x, t, ignore_index):
 def _constant(op, name, value):
     """A weight-like argument as a tensor that takes no gradient: PyTorch's loss does not differentiate it, and
     refuses one that requires grad."""
+    if isinstance(value, str):
+        raise TypeError(f"{op}: got {value!r} as {name}; pass reduction={value!r} by keyword (PyTorch's order: input, "
+                        f"target, weight, ...)")
     w = lift(value)
     if w.requires_grad:
         raise RuntimeError(f"{op}: not differentiable with respect to {name} (as PyTorch); pass {name}.detach()")
