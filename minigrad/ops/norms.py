@@ -34,7 +34,7 @@ class VectorNorm(Op):
         ctx.p = p
         ctx.save_for_backward(x)
         a = np.abs(x.data.astype(compute_dtype(x.dtype), copy=False))
-        reduce = dict(axis=axes, keepdims=keepdim)
+        reduce = {"axis": axes, "keepdims": keepdim}
         with np.errstate(divide="ignore", over="ignore"):
             if p == math.inf:
                 out = a.max(**reduce)
@@ -209,7 +209,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     """The ord-norm of the matrices of A in dims `dim`: 'fro' (default), 'nuc' (sum of singular values), 1 / -1
     (largest / smallest column sum of |A|), inf / -inf (row sums), 2 / -2 (largest / smallest singular value)."""
     op = "linalg.matrix_norm"
-    if not any(ord == o and isinstance(ord, str) == isinstance(o, str) for o in _MATRIX_ORDS):
+    if ord not in _MATRIX_ORDS:
         raise RuntimeError(f"{op}: Order {ord} not supported; use 'fro', 'nuc', 1, -1, 2, -2, inf or -inf")
     a = lift(A)
     if a.ndim < 2:

@@ -15,7 +15,7 @@ from ..dtypes import compute_dtype, to_float
 from ..tensor import Tensor
 from . import xp
 from ._common import array_of, dim_args, kept_shape, lift, normalize_dim, normalize_dims, per_input_element
-from .elementwise import Op, _floating, _not_for
+from .elementwise import Op, _not_for
 
 
 def _spread(g, ctx):
@@ -160,7 +160,7 @@ def _lower_median(data, axis, keepdims):
     """The lower of the two middle values of all of data; nan when a value is nan (sorted last) or data is empty
     (an integer input then gives its smallest value, as PyTorch)."""
     flat = np.sort(data, axis=None)
-    if flat.size and not flat[-1] != flat[-1]:
+    if flat.size and flat[-1] == flat[-1]:  # nan sorts last
         value = flat[(flat.size - 1) // 2]
     else:
         value = np.nan if data.dtype.kind == "f" else np.iinfo(data.dtype).min
@@ -291,8 +291,8 @@ class Prod(Op):
 def _others(x, axis):
     """prod_{i != k} x_i along axis for every k, without a division: the product of the elements before k (an
     exclusive cumprod) times that of those after k (the same from the other end)."""
-    from .movement import Flip
     from .scan import exclusive_cumprod
+    from .shape import Flip
     return exclusive_cumprod(x, axis) * xp.apply(Flip, exclusive_cumprod(xp.apply(Flip, x, (axis,)), axis), (axis,))
 
 
@@ -360,13 +360,16 @@ def _floating_input(op, x, dtype):
     return x
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001, A002
-    """Sum over dim (all dims when None). bool and integer inputs sum in int64 (as PyTorch)."""
-    x = lift(input)
+def _integers_to_int64(x, dtype):
+    """x cast to dtype= when given; bool and integers to int64 (as PyTorch's sum, prod, nansum, cumsum, cumprod)."""
     if dtype is None and x.data.dtype.kind in "biu":
         dtype = np.int64
-    if dtype is not None and x.data.dtype != np.dtype(dtype):
-        x = x.astype(dtype)
+    return x if dtype is None or x.data.dtype == np.dtype(dtype) else x.astype(dtype)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001, A002
+    """Sum over dim (all dims when None). bool and integer inputs sum in int64 (as PyTorch)."""
+    x = _integers_to_int64(lift(input), dtype)
     axes, keepdim = _reduce_dims("sum", x, dim, keepdim, axis, keepdims)
     return Sum.apply(x, axes, keepdim)
 
@@ -531,13 +534,6 @@ def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa
     x = _not_for("argmin", lift(input), "b", RuntimeError)
     dim, keepdim = dim_args("argmin", dim, keepdim, axis, keepdims)
     return Argmin.apply(x, None if dim is None else normalize_dim(dim, x.ndim, "argmin"), keepdim)
-
-
-def _integers_to_int64(x, dtype):
-    """x cast to dtype= when given; bool and integers to int64 (as PyTorch's sum, prod, nansum)."""
-    if dtype is None and x.data.dtype.kind in "biu":
-        dtype = np.int64
-    return x if dtype is None or x.data.dtype == np.dtype(dtype) else x.astype(dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A002
