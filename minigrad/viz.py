@@ -226,8 +226,8 @@ class Graph:
 
     def __repr__(self):
         nodes = graph_nodes(self.root)
-        ops = ", ".join(dict.fromkeys(n.op.name for n in nodes))
-        return f"<graph of {len(nodes)} op{'s' if len(nodes) != 1 else ''}: {ops or 'none'}>"
+        ops = ", ".join(n.op.name for n in nodes[:8]) + (", ..." if len(nodes) > 8 else "")
+        return f"<graph of {len(nodes)} op{'s' if len(nodes) != 1 else ''} (in backward order): {ops or 'none'}>"
 
 
 def graph(root, params=None, title=None):

@@ -203,7 +203,7 @@ def test_graphs_display_in_jupyter():
     x, w, h, s, loss, tr = _graph()
     g = viz.graph(loss, params={"x": x, "w": w})
     assert g._repr_svg_() == viz.to_svg(loss, params={"x": x, "w": w})
-    assert repr(g) == "<graph of 4 ops: sum, mul, sign, matmul>"
+    assert repr(g) == "<graph of 4 ops (in backward order): sum, mul, sign, matmul>"
     html = loss._repr_html_()
     assert html.startswith("<pre>tensor(") and "<details>" in html and "<svg" in html
     assert x._repr_html_() is None or "<svg" not in x._repr_html_()  # a leaf: just its values

@@ -1,11 +1,15 @@
-"""Tutorials run as doctests: each starts from the same random seed so printed numbers are stable."""
+"""The chapters run as doctests in the pytest process, after the rest of the test suite. Each chapter's
+first block sets what its outputs depend on (the seed, NumPy's print options, where figures go), in plain
+sight. This file adds nothing to that: it only gives each chapter NumPy's print options as a fresh Python
+session has them, in case a test that ran before changed one the chapter does not set."""
 import numpy as np
 import pytest
 
+_FRESH = np.get_printoptions()  # read when pytest collects this folder, before any test runs
+
 
 @pytest.fixture(autouse=True)
-def _seeded():
-    import minigrad as mg
-    mg.manual_seed(0)
-    np.set_printoptions(precision=4, suppress=True)
+def _fresh_print_options():
+    np.set_printoptions(**_FRESH)
     yield
+    np.set_printoptions(**_FRESH)
