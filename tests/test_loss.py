@@ -122,6 +122,67 @@ def test_where_minigrad_refuses_what_pytorch_accepts():
     assert F.cross_entropy(mg.tensor(X34[0]), np.array(1)).shape == ()
 
 
+LAYOUTS = {"2-d": ((4, 5), (4,)), "4-d": ((3, 5, 2, 3), (3, 2, 3)), "unbatched": ((5,), ())}
+COMBINATIONS = [(fn, layout, reduction, weighted, ignore, smoothing)
+                for fn in ("cross_entropy", "nll_loss") for layout in LAYOUTS for reduction in ("mean", "sum", "none")
+                for weighted in (False, True) for ignore in (None, 2) for smoothing in (0.0, 0.2)
+                if fn == "cross_entropy" or not smoothing]
+
+
+@needs_torch
+@pytest.mark.parametrize("fn, layout, reduction, weighted, ignore, smoothing", COMBINATIONS,
+                         ids=["-".join(map(str, c)) for c in COMBINATIONS])
+def test_every_combination_of_class_options_matches_pytorch(fn, layout, reduction, weighted, ignore, smoothing):
+    """weight x ignore_index x label_smoothing x reduction x layout: the loss, its gradient and a second derivative
+    (along a random direction) equal PyTorch's."""
+    rng = np.random.default_rng(len(fn) + 7 * list(LAYOUTS).index(layout))
+    shape, target_shape = LAYOUTS[layout]
+    x, t = rng.standard_normal(shape), rng.integers(0, 5, target_shape)
+    if ignore is not None:
+        t = np.where(rng.random(target_shape) < 0.4, ignore, t)
+        t.flat[0] = 0  # at least one target counts
+    kwargs = {"reduction": reduction, **({"ignore_index": ignore} if ignore is not None else {}),
+              **({"label_smoothing": smoothing} if smoothing else {})}
+    w, upstream, direction = rng.uniform(0.5, 2, 5), rng.standard_normal(shape[:1] + shape[2:] if shape[1:] else ()), \
+        rng.standard_normal(shape)
+    results = []
+    for lib in (mg, torch):
+        grad = mg.grad if lib is mg else torch.autograd.grad
+        xs = lib.tensor(x, requires_grad=True)
+        loss = getattr(lib.nn.functional, fn)(xs, T(lib, t), weight=T(lib, w) if weighted else None, **kwargs)
+        g = T(lib, upstream if reduction == "none" else np.array(1.0))
+        dx, = grad(loss, xs, g, create_graph=True)
+        second = grad((dx * T(lib, direction)).sum(), xs, allow_unused=True)[0] if dx.requires_grad else None
+        results.append([loss.detach().numpy(), dx.detach().numpy(),
+                        np.zeros(shape) if second is None else second.detach().numpy()])
+    for ours, theirs, what in zip(*results, ("loss", "gradient", "second derivative")):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, err_msg=what)
+
+
+@needs_torch
+@pytest.mark.parametrize("layout", ["2-d", "4-d", "unbatched"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_every_combination_of_probability_targets_matches_pytorch(layout, reduction):
+    """Class probabilities with and without weight and label smoothing: the loss and the gradients of the logits,
+    the targets and the weight equal PyTorch's."""
+    rng = np.random.default_rng(3)
+    shape = LAYOUTS[layout][0]
+    x, p, w = rng.standard_normal(shape), rng.random(shape), rng.uniform(0.5, 2, 5)
+    upstream = rng.standard_normal(shape[:1] + shape[2:] if shape[1:] else ())
+    for weighted in (False, True):
+        for smoothing in (0.0, 0.3):
+            results = []
+            for lib in (mg, torch):
+                xs = [lib.tensor(a, requires_grad=True) for a in ((x, p, w) if weighted else (x, p))]
+                loss = lib.nn.functional.cross_entropy(xs[0], xs[1], weight=xs[2] if weighted else None,
+                                                       reduction=reduction, label_smoothing=smoothing)
+                g = T(lib, upstream if reduction == "none" else np.array(1.0))
+                grads = (mg.grad if lib is mg else torch.autograd.grad)(loss, xs, g)
+                results.append([loss.detach().numpy()] + [d.detach().numpy() for d in grads])
+            for ours, theirs in zip(*results):
+                np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 WEIGHTED = [  # losses whose weights PyTorch does not differentiate: call(lib, weight)
     ("cross_entropy", lambda L, w: L.nn.functional.cross_entropy(T(L, X34), T(L, CLS), weight=w)),
     ("nll_loss", lambda L, w: L.nn.functional.nll_loss(T(L, X34), T(L, CLS), weight=w)),
