@@ -156,8 +156,8 @@ REGRESSION = [
            fixed(lambda r: ((uniform(r, (3, 4), -3, 3, away=(-1, 1)),), {"target_const": np.zeros((3, 4))}, "mean"),
                  lambda r: ((uniform(r, (3, 4), -3, 3), uniform(r, (3, 4), -3, 3)), {"delta": 0.5, "reduction": "none"},
                             "delta"),
-                 lambda r: ((uniform(r, (3, 4), -3, 3), uniform(r, (3, 4), -3, 3)), {"delta": 2.0, "weight": _w(r, (3, 4))},
-                            "weight"),
+                 lambda r: ((uniform(r, (3, 4), -3, 3), uniform(r, (3, 4), -3, 3)),
+                            {"delta": 2.0, "weight": _w(r, (3, 4))}, "weight"),
                  lambda r: ((uniform(r, (), -3, 3), uniform(r, (), -3, 3)), {"reduction": "sum"}, "0-d"))),
     OpInfo("smooth_l1_loss", loss("smooth_l1_loss"),
            fixed(lambda r: ((uniform(r, (3, 4), -3, 3), uniform(r, (3, 4), -3, 3)), {}, "mean"),
@@ -173,8 +173,8 @@ REGRESSION = [
                                                                                           "reduction": "none"}, "rate"),
                  lambda r: ((uniform(r, (3, 4)), uniform(r, (3, 4), 0.1, 5.0)), {"full": True, "reduction": "sum"},
                             "full"),
-                 lambda r: ((uniform(r, (3, 4), 0.2, 3.0), uniform(r, (4,), 0.1, 5.0)), {"full": True, "log_input": False,
-                                                                               "eps": 0.5}, "broadcast"))),
+                 lambda r: ((uniform(r, (3, 4), 0.2, 3.0), uniform(r, (4,), 0.1, 5.0)),
+                            {"full": True, "log_input": False, "eps": 0.5}, "broadcast"))),
     OpInfo("gaussian_nll_loss", loss("gaussian_nll_loss"),
            fixed(lambda r: ((uniform(r, (3, 4)), uniform(r, (3, 4)), uniform(r, (3, 4), 0.2, 2.0)), {}, "hetero"),
                  lambda r: ((uniform(r, (3, 4)), uniform(r, (3, 4)), uniform(r, (3,), 0.2, 2.0)), {"full": True,
@@ -184,7 +184,8 @@ REGRESSION = [
                             "column"),
                  lambda r: ((uniform(r, (2, 3)), uniform(r, (2, 3)), np.array([[0.5, 1e-8, 1.0], [2.0, 0.3, 1e-9]])),
                             {"eps": 1e-3}, "clamped", False),
-                 lambda r: ((uniform(r, (2, 3)), uniform(r, (2, 3))), {"var_const": np.full((2, 3), 0.7)}, "constant"))),
+                 lambda r: ((uniform(r, (2, 3)), uniform(r, (2, 3))), {"var_const": np.full((2, 3), 0.7)},
+                            "constant"))),
 ]
 
 MARGIN = [
@@ -226,9 +227,8 @@ MARGIN = [
                  lambda r: ((uniform(r, (4, 3)), uniform(r, (4, 3)), uniform(r, (4, 3))), {"p": 3.0, "swap": True,
                                                                                            "margin": 3.0}, "swap-p=3"),
                  lambda r: ((uniform(r, (3,)), uniform(r, (3,)), uniform(r, (3,))), {"margin": 5.0}, "1-d"),
-                 lambda r: ((uniform(r, (2, 2, 3)), uniform(r, (2, 2, 3)), uniform(r, (1, 2, 3))), {"margin": 4.0, "eps": 0.1,
-                                                                                              "reduction": "sum"},
-                            "broadcast"))),
+                 lambda r: ((uniform(r, (2, 2, 3)), uniform(r, (2, 2, 3)), uniform(r, (1, 2, 3))),
+                            {"margin": 4.0, "eps": 0.1, "reduction": "sum"}, "broadcast"))),
 ]
 
 OPS = CLASSES + BINARY + REGRESSION + MARGIN
