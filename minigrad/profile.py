@@ -50,7 +50,7 @@ from .trace import _ARRAYS, Table, human, trace
 
 __all__ = ["profile", "Report", "Comparison", "Hardware", "EnergyTable", "HARDWARE", "HOROWITZ_45NM",
            "HORWITZ_45NM", "BOP_WORD", "register_hardware", "get_hardware", "measure_this_machine", "METRICS",
-           "blas_threads", "blas_threads_limited"]
+           "blas_threads", "blas_threads_limited", "set_blas_threads"]
 
 BOP_WORD = 64  # binary ops per machine word: OPs = BOPs / BOP_WORD + FLOPs, and a word's energy is one 64-bit add
 
@@ -317,6 +317,27 @@ def blas_threads():
         pass
     lib = _openblas()
     return int(lib[0]()) if lib is not None else None
+
+
+def set_blas_threads(n):
+    """Make NumPy's BLAS use `n` threads from now on (as torch.set_num_threads); returns the number it used
+    before, or None when it cannot be changed here (no threadpoolctl, no OpenBLAS inside NumPy's wheel; set
+    OMP_NUM_THREADS before starting Python instead). One thread gives timings that do not depend on how busy
+    the machine is, and on small matrices (a tutorial's) it is often the fastest."""
+    if int(n) != n or n < 1:
+        raise ValueError(f"set_blas_threads: n must be a positive integer, got {n!r}")
+    before = blas_threads()
+    try:
+        import threadpoolctl
+        threadpoolctl.threadpool_limits(limits=int(n), user_api="blas")
+        return before
+    except ImportError:
+        pass
+    lib = _openblas()
+    if lib is None:
+        return None
+    lib[1](int(n))
+    return before
 
 
 class blas_threads_limited:
@@ -783,6 +804,7 @@ class Comparison:
 # `mg.profile` is this function (the module hides behind it in the package), so the names a reader of the
 # report needs are reachable from it too: mg.profile.HOROWITZ_45NM, mg.profile.EnergyTable, ...
 for _name in ("HOROWITZ_45NM", "HORWITZ_45NM", "EnergyTable", "Hardware", "HARDWARE", "BOP_WORD", "register_hardware",
-              "get_hardware", "measure_this_machine", "blas_threads", "blas_threads_limited", "Report", "Comparison"):
+              "get_hardware", "measure_this_machine", "blas_threads", "blas_threads_limited", "set_blas_threads", "Report",
+              "Comparison"):
     setattr(profile, _name, globals()[_name])
 del _name

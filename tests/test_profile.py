@@ -376,6 +376,8 @@ def test_timing_reports_and_limits_blas_threads():
     with blas_threads_limited(1):
         assert blas_threads() == 1
     assert blas_threads() == before
+    assert mg.profile.set_blas_threads(1) == before and blas_threads() == 1
+    assert mg.profile.set_blas_threads(before) == 1 and blas_threads() == before
     with pytest.raises(ValueError, match="threads must be a positive integer"):
         profile(_mlp(), _x(), repeats=3, hardware=SLOW, threads=0)
 
