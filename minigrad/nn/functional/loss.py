@@ -1,4 +1,5 @@
-"""Losses, with PyTorch's names, arguments, reductions, result dtypes and errors.
+"""Losses, with PyTorch's names, arguments (in PyTorch's order, with the deprecated size_average and reduce),
+reductions, result dtypes and errors.
 
 cross_entropy, nll_loss and binary_cross_entropy are one op each: forward computes the loss from the logits (or
 log-probabilities, probabilities) directly, and the backward rule is the closed form (softmax minus the target
@@ -7,7 +8,10 @@ still work. The other losses are short compositions of minigrad ops (gradients o
 
 Where minigrad differs from PyTorch: mse_loss, l1_loss, huber_loss and smooth_l1_loss refuse a target of another
 shape (PyTorch broadcasts it with a warning that it is probably a mistake); an out-of-range class index is a
-ValueError (PyTorch: IndexError); an unbatched input (C,) takes a 0-d class target only (PyTorch also takes (1,)).
+ValueError (PyTorch: IndexError); an unbatched input (C,) takes a 0-d class target only (PyTorch also takes (1,));
+soft_margin_loss never overflows (PyTorch's gives inf below target * input = -88 in float32); kl_div's gradient
+with respect to a target entry equal to 0 is -input (PyTorch's is nan); binary_cross_entropy's second derivative
+where the input is exactly 0 or 1 differs (PyTorch's double backward there is a separate formula).
 """
 import math
 import warnings
