@@ -13,6 +13,12 @@ def F(lib):
     return lib.nn.functional
 
 
+def _zero_row(r):
+    x = uniform(r, (3, 4))
+    x[1] = 0.0
+    return x
+
+
 def _shaped(name):
     """fn for F.<name>(x, normalized_shape, *params, **kwargs), normalized_shape given as the kwarg `shape`."""
     return lambda m, x, *p, **k: getattr(F(m), name)(x, k.pop("shape"), *p, **k)
@@ -52,6 +58,7 @@ NORM = [
                  lambda r: ((uniform(r, (3, 4), 0.5, 2.0) * np.sign(uniform(r, (3, 4))),), {"p": 0.5, "dim": 1},
                             "p=0.5"),
                  lambda r: ((well_separated(r, (3, 4)),), {"p": float("inf"), "dim": 1}, "p=inf"),
+                 lambda r: ((_zero_row(r),), {"dim": 1}, "zero-row", False),
                  lambda r: ((uniform(r, (5,)),), {"dim": 0, "eps": 1e-3}, "1-d"))),
     OpInfo("local_response_norm", lambda m, x, **k: F(m).local_response_norm(x, **k),
            fixed(lambda r: ((uniform(r, (2, 5, 4)),), {"size": 3}, "3-d"),

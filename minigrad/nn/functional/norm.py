@@ -13,8 +13,8 @@ One op rather than a composition of mean, sub, var, sqrt, div, mul and add: the 
 temporaries of x's size and runs a dozen ops both ways, the op keeps xhat and inv and runs the closed form.
 The layers differ only in which axes they standardise and how the parameters broadcast (group norm views
 (N, C, ...) as (N, G, C/G, ...)), so each is a few lines around the one op. Batch norm keeps ops/conv.py's op
-(it also updates the running statistics); F.normalize (a vector norm) and local_response_norm (a windowed sum)
-are compositions of existing ops, cheap and exact.
+(it also updates the running statistics); F.normalize (linalg's vector norm) and local_response_norm (a windowed
+sum) are compositions of existing ops, cheap and exact.
 """
 import math
 
@@ -24,7 +24,8 @@ from ...autograd import Cost, no_grad
 from ...dtypes import compute_dtype
 from ...ops import conv as _conv
 from ...ops import xp
-from ...ops._common import array_of, const, meta, normalize_dim, unbroadcast
+from ...ops._common import const, meta, normalize_dim, unbroadcast
+from ...ops.norms import vector_norm
 from ...ops.elementwise import Op
 from ._utils import _floating
 
@@ -266,53 +267,11 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
-    """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): each slice scaled to unit L_p norm.
-
-    The norm is LpNorm below, whose gradient is PyTorch's (0 at a zero vector, so a zero row gets g / eps, not
-    nan); p = inf is the largest |x| (ties share the gradient)."""
+    """x / max(||x||_p, eps) along dim (torch.nn.functional.normalize): each slice scaled to unit L_p norm. The norm
+    is linalg.vector_norm, whose gradient is PyTorch's (0 at a zero vector, so a zero slice gets g / eps)."""
     x = _floating(input, "normalize")
     d = normalize_dim(dim, x.ndim, "normalize")
-    p = float(p)
-    if not p > 0:
-        raise ValueError(f"normalize: p must be > 0 (or inf), got {p}")
-    norm = x.abs().amax(axis=d, keepdims=True) if math.isinf(p) else LpNorm.apply(x, p, d)
-    return x / norm.clamp(min=eps)
-
-
-class LpNorm(Op):
-    """||x||_p along axis (kept as size 1).   dx = g sign(x) |x|^(p-1) / ||x||^(p-1), 0 where ||x|| = 0 (as PyTorch's
-    norm_backward)."""
-    name = "lp_norm"
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, x, p, axis):
-        ctx.p, ctx.axis = p, axis
-        ctx.save_for_backward(x)
-        data = x.data.astype(compute_dtype(x.data.dtype), copy=False)
-        if p == 2:
-            out = np.sqrt(np.sum(data * data, axis=axis, keepdims=True))
-        elif p == 1:
-            out = np.sum(np.abs(data), axis=axis, keepdims=True)
-        else:
-            out = np.sum(np.abs(data) ** p, axis=axis, keepdims=True) ** (1 / p)
-        return out.astype(x.data.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        x, = ctx.saved_tensors
-        p, norm = ctx.p, ctx.output
-        sign = np.sign(array_of(x))  # a constant: its own derivative is 0
-        if p == 1:
-            return g * sign
-        zero = array_of(norm) == 0
-        scale = xp.where(zero, 0.0, g / xp.where(zero, 1.0, norm if p == 2 else norm ** (p - 1)))
-        return x * scale if p == 2 else sign * xp.abs(x) ** (p - 1) * scale
-
-    @staticmethod
-    def cost(ctx, out, x, *args):
-        """Per element: |x|^p and the sum (2 FLOPs)."""
-        return Cost(flops=2 * x.size, category="reduction")
+    return x / vector_norm(x, float(p), d, keepdim=True).clamp(min=eps)
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):  # noqa: A002
