@@ -74,6 +74,10 @@ def _idx(r, high, shape):
     return r.integers(0, high, shape)
 
 
+def _bag(m, indices, weight, offsets=None, per_sample_weights=None, **k):
+    return F(m).embedding_bag(indices, weight, offsets, per_sample_weights=per_sample_weights, **k)
+
+
 SPARSE = [
     OpInfo("embedding", lambda m, i, w, **k: F(m).embedding(i, w, **k),
            fixed(lambda r: ((_idx(r, 5, (2, 4)), uniform(r, (5, 3))), {}, "2-d-repeats"),
@@ -84,8 +88,7 @@ SPARSE = [
                                                                              "scale_grad_by_freq": True}, "freq", False),
                  lambda r: ((np.zeros((0, 2), np.int64), uniform(r, (5, 3))), {}, "empty"),
                  lambda r: ((_idx(r, 4, (3,)), noncontiguous(uniform(r, (4, 3)))), {}, "noncontig"))),
-    OpInfo("embedding_bag", lambda m, i, w, off=None, psw=None, **k: F(m).embedding_bag(i, w, off, per_sample_weights=psw,
-                                                                                          **k),
+    OpInfo("embedding_bag", _bag,
            fixed(lambda r: ((np.array([[1, 2, 1], [4, 0, 3]]), uniform(r, (5, 3))), {"mode": "sum"}, "2-d-sum"),
                  lambda r: ((np.array([1, 2, 4, 3, 4, 0]), uniform(r, (5, 3)), np.array([0, 2, 2])),
                             {"mode": "mean"}, "offsets-mean-empty-bag"),
@@ -97,8 +100,7 @@ SPARSE = [
                             "empty-input"))),
     # PyTorch has no second derivative for per_sample_weights; (its scale_grad_by_freq in embedding_bag divides by
     # other rows' counts, so that option is checked by hand against the documented formula, in test_layers.py)
-    OpInfo("embedding_bag_weighted", lambda m, i, w, off, psw, **k: F(m).embedding_bag(i, w, off, per_sample_weights=psw,
-                                                                                         **k),
+    OpInfo("embedding_bag_weighted", _bag,
            fixed(lambda r: ((np.array([1, 2, 4, 3]), uniform(r, (5, 3)), np.array([0, 3]), uniform(r, (4,))),
                             {"mode": "sum"}, "offsets"),
                  lambda r: ((np.array([1, 2, 4, 3]), uniform(r, (5, 3)), np.array([0, 1, 4]), uniform(r, (4,))),
