@@ -23,7 +23,7 @@ from ..autograd import Cost, UnrecordedNode, is_grad_enabled
 from ..dtypes import compute_dtype
 from . import xp
 from ..tensor import Tensor
-from ._common import lift, movement
+from ._common import array_of, lift, movement
 from .elementwise import Op
 from .linalg import _is_binary
 
@@ -241,39 +241,59 @@ def _matmul(a, b):
     return a * b if a.shape[-1] == 1 else a @ b
 
 
+_CHUNK_BYTES = 1 << 22
+
+
+def _by_chunks(out, bytes_per_sample, fn):
+    """out[part] = fn(part) for slices `part` of the batch, each making about 4 MiB of columns: columns that are not
+    kept are made a chunk at a time, since a big fresh array costs more than the copy that fills it (its pages are
+    new), while a chunk's are reused and stay in cache. Returns out."""
+    step = max(1, _CHUNK_BYTES // max(1, bytes_per_sample))
+    for start in range(0, out.shape[0], step):
+        out[start:start + step] = fn(slice(start, start + step))
+    return out
+
+
 def correlate(x, w, win, groups, pad_value=0.0, cols=None, blocks=None):
     """y (N, O, *OS) = sum_{c, k} w[o, c, k] xpad[n, g(o) C/G + c, o s + k d] (padding holds pad_value), for arrays
     x (N, C, *S) and w (O, C/G, *K): W (G, O/G, C/G*K) @ im2col's cols (N, G, C/G*K, L), the groups a batch axis of
-    the matmul; depthwise (C/G = 1), a multiply-add per kernel tap instead. `cols`: im2col(x), when made already;
-    `blocks`: the first OS windows only (default: all that fit)."""
+    the matmul; depthwise (C/G = 1), a multiply-add per kernel tap instead. `cols`: im2col(x), when made already
+    (else made by chunks of the batch); `blocks`: the first OS windows only (default: all that fit)."""
     n, o = x.shape[0], w.shape[0]
     blocks = win.blocks(x.shape[2:]) if blocks is None else tuple(blocks)
+    dtype = np.result_type(x, w)
     if _depthwise(w.shape, groups):
         m, nd = o // groups, len(blocks)
         views, crop = _tap_views(x, win, pad_value, blocks)
         wk = w.reshape((groups, m, -1) + (1,) * nd)
-        y = np.empty((n, groups, m) + views[0].shape[2:], np.result_type(x, w))
+        y = np.empty((n, groups, m) + views[0].shape[2:], dtype)
         term = np.empty_like(y)
         for i, view in enumerate(views):                                 # y += W[:, :, tap] * view, tap by tap
             np.multiply(wk[:, :, i], view[:, :, None], out=term if i else y)
             if i:
                 y += term
         return np.ascontiguousarray(y[crop]).reshape((n, o) + blocks)
-    cols = im2col(x, win, pad_value, blocks) if cols is None else cols
-    rows = cols.shape[1] // groups
-    if groups == 1:
-        y = _matmul(w.reshape(o, rows), cols)
+    rows, length = w.shape[1] * math.prod(win.kernel), math.prod(blocks)
+    weights = w.reshape(groups, o // groups, rows)
+
+    def product(cols):                                                   # (n', C*K, L) -> (n', O, L)
+        return _matmul(weights, cols.reshape(len(cols), groups, rows, length)).reshape(len(cols), o, length)
+    if cols is None:
+        cols_bytes = groups * rows * length * dtype.itemsize
+        y = _by_chunks(np.empty((n, o, length), dtype), cols_bytes,
+                       lambda part: product(im2col(x[part], win, pad_value, blocks)))
     else:
-        y = _matmul(w.reshape(groups, o // groups, rows), cols.reshape(n, groups, rows, cols.shape[2]))
+        y = product(cols)
     return y.reshape((n, o) + blocks)
 
 
 def correlate_weight(x, g, win, groups, pad_value=0.0, cols=None):
     """dW (O, C/G, *K) = sum_{n, l} g[n, o, l] xpad[n, g(o) C/G + c, o(l) s + k d]: the adjoint of correlate in w,
-    for arrays x (N, C, *S) and g (N, O, *OS). cols (N, C*K, L) @ g per group, summed over the batch; depthwise, a
-    dot product per tap."""
+    for arrays x (N, C, *S) and g (N, O, *OS): per sample, g @ cols^T per group (cols made by chunks of the batch
+    unless given), then summed over the batch; depthwise, a dot product per tap."""
     n, o, c, blocks = g.shape[0], g.shape[1], x.shape[1], tuple(g.shape[2:])
     k, length = math.prod(win.kernel), math.prod(blocks)
+    dtype = np.result_type(x, g)
     if groups > 1 and c == groups:  # depthwise
         m = o // groups
         views, crop = _tap_views(x, win, pad_value, blocks)
@@ -282,19 +302,23 @@ def correlate_weight(x, g, win, groups, pad_value=0.0, cols=None):
         gw, flat = gw.reshape(n, groups, m, -1), (view.reshape(n, groups, -1) for view in views)
         dw = np.stack([np.einsum("ngml,ngl->gm", gw, view) for view in flat], axis=-1)
         return dw.reshape((o, 1) + win.kernel)
-    cols = im2col(x, win, pad_value, blocks) if cols is None else cols
-    rows = cols.shape[1] // groups
-    if groups == 1:
-        dw = _matmul(g.reshape(n, o, length), cols.mT).sum(axis=0)
+    rows = c // groups * k
+
+    def products(cols, part):                                            # (n', G, O/G, C/G*K), one per sample
+        return _matmul(g[part].reshape(-1, groups, o // groups, length), cols.reshape(-1, groups, rows, length).mT)
+    if cols is None:
+        per_sample = np.empty((n, groups, o // groups, rows), dtype)
+        _by_chunks(per_sample, groups * rows * length * dtype.itemsize,
+                   lambda part: products(im2col(x[part], win, pad_value, blocks), part))
     else:
-        dw = _matmul(g.reshape(n, groups, o // groups, length), cols.reshape(n, groups, rows, length).mT).sum(axis=0)
-    return dw.reshape((o, c // groups) + win.kernel)
+        per_sample = products(cols, slice(None))
+    return per_sample.sum(axis=0).reshape((o, c // groups) + win.kernel)
 
 
 def correlate_transpose(g, w, win, groups, sizes):
     """dx (N, C, *sizes): the adjoint of correlate in x (zero padding), for arrays g (N, O, *OS) and w (O, C/G, *K).
     At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im); otherwise
-    W^T @ g per group, then col2im."""
+    W^T @ g per group, then col2im, by chunks of the batch."""
     n, o, blocks, nd = g.shape[0], g.shape[1], tuple(g.shape[2:]), len(win.kernel)
     cg = w.shape[1]
     if all(s == 1 for s in win.stride):
@@ -306,13 +330,15 @@ def correlate_transpose(g, w, win, groups, sizes):
         full = Window(win.kernel, win.stride, tuple((max(0, a), max(0, z)) for a, z in zip(before, after)),
                       win.dilation)
         return correlate(g[_NC + crop], flipped, full, groups)
-    length = math.prod(blocks)
-    rows = cg * math.prod(win.kernel)
-    if groups == 1:
-        cols = _matmul(w.reshape(o, rows).T, g.reshape(n, o, length))
-    else:
-        cols = _matmul(w.reshape(groups, o // groups, rows).mT, g.reshape(n, groups, o // groups, length))
-    return col2im(cols.reshape(n, groups * rows, length), (n, groups * cg) + tuple(sizes), win, blocks)
+    length, rows = math.prod(blocks), cg * math.prod(win.kernel)
+    weights_t = w.reshape(groups, o // groups, rows).mT                  # (G, C/G*K, O/G)
+    shape = (groups * cg,) + tuple(sizes)
+
+    def part_dx(part):
+        cols = _matmul(weights_t, g[part].reshape(-1, groups, o // groups, length))
+        return col2im(cols.reshape(-1, groups * rows, length), (len(cols),) + shape, win, blocks)
+    dtype = np.result_type(g, w)
+    return _by_chunks(np.empty((n,) + shape, dtype), groups * rows * length * dtype.itemsize, part_dx)
 
 
 def _run(op, a, b, *params):
@@ -334,15 +360,16 @@ def _conv_cost(macs, binary):
 
 class Conv(Op):
     """y = W * x, the cross-correlation y[n, o] = sum_{c, k} W[o, c, k] xpad[n, g(o) C/G + c, o s + k d] of
-    x (N, C, *S) with W (O, C/G, *K) (the padding holds pad_value; `cols`, im2col(x) if made already; `blocks`, the
-    first OS windows only).   dx = conv_transpose(g, W),  dW = conv_weight(x, g)."""
+    x (N, C, *S) with W (O, C/G, *K) (the padding holds pad_value; `blocks`, the first OS windows only). `cols`,
+    im2col(x) if made already (a cache: it gets no gradient, x gets its own).
+    dx = conv_transpose(g, W),  dW = conv_weight(x, g)."""
     name = "conv"
 
     @staticmethod
     def forward(ctx, x, weight, cols, win, groups, pad_value=0.0, blocks=None):
         ctx.args = (win, groups, pad_value)
         ctx.save_for_backward(x, weight, cols)
-        return correlate(x.data, weight.data, win, groups, pad_value, None if cols is None else cols.data, blocks)
+        return correlate(x.data, weight.data, win, groups, pad_value, array_of(cols), blocks)
 
     @staticmethod
     def backward(ctx, g):
@@ -350,8 +377,7 @@ class Conv(Op):
         win, groups, pad_value = ctx.args
         need_x, need_w = ctx.needs_input_grad[:2]
         gx = _run(ConvTranspose, g, w, win, groups, x.shape[2:]) if need_x else None
-        # the saved columns on arrays; under create_graph conv_weight unfolds x itself, so that dW depends on x
-        gw = _run(ConvWeight, x, g, win, groups, pad_value, None if xp.is_tensor(g) else cols) if need_w else None
+        gw = _run(ConvWeight, x, g, win, groups, pad_value, array_of(cols)) if need_w else None  # columns: a cache
         return gx, gw, None
 
     @staticmethod
@@ -377,8 +403,11 @@ class ConvTranspose(Op):
         y, w = ctx.saved_tensors
         win, groups = ctx.args
         need_y, need_w = ctx.needs_input_grad[:2]
-        gy = _run(Conv, h, w, None, win, groups, 0.0, y.shape[2:]) if need_y else None
-        gw = _run(ConvWeight, h, y, win, groups) if need_w else None
+        cols = None  # h's columns, made once when both gradients multiply them
+        if need_y and need_w and uses_columns(w.shape, groups):
+            cols = im2col(array_of(h), win, 0.0, tuple(y.shape[2:]))
+        gy = _run(Conv, h, w, cols, win, groups, 0.0, y.shape[2:]) if need_y else None
+        gw = _run(ConvWeight, h, y, win, groups, 0.0, cols) if need_w else None
         return gy, gw
 
     @staticmethod
