@@ -1,6 +1,12 @@
 """Saving and loading: `mg.save(obj, path)`, `mg.load(path)`, checkpoints, and binary-weight export.
 
-The file format is NumPy's `.npz` (a zip of `.npy` arrays), so any NumPy can read it:
+Two formats, chosen by the path's extension:
+
+- `.safetensors` (the `safetensors` package, an optional extra: `pip install safetensors`): one flat dict of
+  name -> tensor, a state dict. minigrad's state dicts have PyTorch's names, shapes and layouts, so
+  `torch_model.load_state_dict(safetensors.torch.load_file("m.safetensors"), strict=True)` loads minigrad's
+  weights and `mg.load` reads a file `safetensors.torch.save_file` wrote. The key order is kept (metadata).
+- anything else: NumPy's `.npz` (a zip of `.npy` arrays), so any NumPy can read it, with nesting and numbers:
 
 - every array or tensor in `obj` (nested dicts, lists and tuples) is one entry, named by its path:
   `{"model": {"0.weight": w}}` gives the entry `model/0.weight`;
@@ -23,6 +29,8 @@ import os
 import secrets
 import zipfile
 import zlib
+from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -163,11 +171,73 @@ def atomic_write(path, write):
         pass
 
 
+# ---- safetensors ------------------------------------------------------------------------------------
+SAFETENSORS_ORDER = "minigrad.keys"  # metadata entry: the keys in their state-dict order (JSON)
+
+
+def is_safetensors(path):
+    """True when `path` names a .safetensors file (the extension chooses the format)."""
+    return os.fspath(path).lower().endswith(".safetensors")
+
+
+def _safetensors(what):
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(f"{what}: a .safetensors file needs the `safetensors` package, an optional extra; install "
+                          "it with `pip install safetensors` (or `pip install minigrad[interop]`), or use an .npz "
+                          "path") from None
+    return safetensors
+
+
+def _save_safetensors(obj, path):
+    if not isinstance(obj, Mapping):
+        raise TypeError(f"mg.save: a .safetensors file holds one flat dict of name -> tensor (a state dict, e.g. "
+                        f"model.state_dict()), not a {type(obj).__name__}; save other objects to an .npz path")
+    arrays = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise TypeError(f"mg.save: safetensors names are strings, got {type(key).__name__} {key!r}")
+        array = value.data if isinstance(value, Tensor) else value
+        if isinstance(array, np.generic):
+            array = np.asarray(array)
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "biufc":
+            raise TypeError(f"mg.save: the entry {key!r} is a {type(value).__name__}"
+                            + (f" of dtype {array.dtype}" if isinstance(array, np.ndarray) else "")
+                            + "; a .safetensors file holds only arrays of numbers (a state dict): save nested "
+                            "dicts, numbers and strings (checkpoints) to an .npz path")
+        arrays[key] = array if array.flags.c_contiguous else np.array(array, order="C")  # (keeps 0-d arrays 0-d)
+    metadata = {"format": "pt", SAFETENSORS_ORDER: json.dumps(list(arrays))}  # "pt": PyTorch's names and layouts
+    blob = _safetensors("mg.save").numpy.save(arrays, metadata=metadata)
+    atomic_write(path, lambda f: f.write(blob))
+
+
+def _load_safetensors(path, max_bytes):
+    """The state dict in a .safetensors file (an OrderedDict of ndarrays, in the order it was saved)."""
+    lib = _safetensors("mg.load")
+    _check_total(os.path.getsize(path), max_bytes, f"the arrays of {path}")
+    try:
+        with lib.safe_open(path, framework="np") as f:
+            metadata = f.metadata() or {}
+            arrays = {key: f.get_tensor(key) for key in f.keys()}
+    except lib.SafetensorError as e:
+        raise ValueError(f"mg.load: {path} is not a readable .safetensors file ({e})") from None
+    try:
+        order = json.loads(metadata.get(SAFETENSORS_ORDER, "[]"))
+    except ValueError:
+        order = []
+    keys = [k for k in order if k in arrays] + sorted(k for k in arrays if k not in set(order))
+    return OrderedDict((k, arrays[k]) for k in keys)
+
+
 def save(obj, path):
-    """Save tensors, arrays, numbers, strings and nested dicts/lists/tuples of them to an .npz file.
+    """Save tensors, arrays, numbers, strings and nested dicts/lists/tuples of them to an .npz file, or a state
+    dict to a .safetensors file (chosen by the extension; see the module's docstring).
 
     The file is written atomically. Save a model or an optimizer through its `state_dict()`.
     """
+    if is_safetensors(path):
+        return _save_safetensors(obj, path)
     arrays = {}
     tree = _flatten(obj, (), arrays)
     arrays[_TREE] = np.array(json.dumps({"format": FORMAT, "tree": tree}))
@@ -175,7 +245,8 @@ def save(obj, path):
 
 
 def load(path, max_bytes=MAX_BYTES):
-    """Load what `save` wrote (a plain .npz loads as a dict of arrays, an .npy file as an array).
+    """Load what `save` wrote (a plain .npz loads as a dict of arrays, an .npy file as an array, a
+    .safetensors file as an ordered dict of arrays: a state dict for `load_state_dict`).
 
     Never unpickles. Refuses a file whose arrays declare more than `max_bytes` in all (default 4 GiB;
     raise it for a larger file you trust) and any entry whose header claims more than the file holds,
@@ -183,6 +254,8 @@ def load(path, max_bytes=MAX_BYTES):
     path = os.fspath(path)
     if not max_bytes >= 0:
         raise ValueError(f"mg.load: max_bytes must be a number of bytes >= 0, got {max_bytes!r}")
+    if is_safetensors(path):
+        return _load_safetensors(path, max_bytes)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         start = f.read(6)
