@@ -10,9 +10,14 @@ import pytest
 import minigrad as mg
 from minigrad import nn, ste
 
-torch = pytest.importorskip("torch")
-from minigrad import interop  # noqa: E402
-from minigrad.interop import torch_ste  # noqa: E402
+from minigrad import interop
+
+try:
+    import torch
+    from minigrad.interop import torch_ste
+except ImportError:  # the safetensors tests run without PyTorch; the twin's are skipped
+    torch = torch_ste = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 RNG = np.random.default_rng(2024)
 
@@ -156,8 +161,8 @@ LAYERS = {
 
 def pooled(nd, shape):
     """Max-pooled values and their indices (kernel 2), the inputs of MaxUnpoolNd(2)."""
-    pool = getattr(torch.nn.functional, f"max_pool{nd}d")
-    values, where = pool(torch.tensor(randn(*shape)), 2, return_indices=True)
+    pool = getattr(nn.functional, f"max_pool{nd}d")
+    values, where = pool(mg.tensor(randn(*shape)), 2, return_indices=True)
     return values.numpy(), where.numpy()
 
 
@@ -218,6 +223,7 @@ def run_both(name, layer, twin, arrays, dtype):
     return xs, ts, y, t
 
 
+@needs_torch
 @pytest.mark.parametrize("name,i", CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_each_layer_maps_to_its_pytorch_layer_with_the_same_state_outputs_and_gradients(name, i):
     make, arrays = LAYERS[name][i]
@@ -283,6 +289,7 @@ def ste_input(dtype):
     return x.astype(dtype)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("op,surrogate", STE_CASES, ids=[f"{op}-{s!r}" for op, s in STE_CASES])
 def test_each_ste_op_has_minigrads_exact_forward_and_surrogate_backward(op, surrogate, dtype, tol):
@@ -298,6 +305,7 @@ def test_each_ste_op_has_minigrads_exact_forward_and_surrogate_backward(op, surr
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=tol, atol=tol)
 
 
+@needs_torch
 def test_the_twin_uses_the_rule_minigrad_would_bind_the_scope_and_the_default():
     x = ste_input(np.float64)
     b = torch.tensor(x, requires_grad=True)
@@ -311,6 +319,7 @@ def test_the_twin_uses_the_rule_minigrad_would_bind_the_scope_and_the_default():
         torch_ste.sign(b, surrogate=lambda ctx, g: g)
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("signed,bits,step", [(False, 2, 0.4), (True, 3, 0.25), (True, 4, np.array([0.1, 0.2, 0.3]))])
 def test_lsq_and_pact_functions_agree_with_minigrad(signed, bits, step, dtype, tol):
@@ -334,6 +343,7 @@ def test_lsq_and_pact_functions_agree_with_minigrad(signed, bits, step, dtype, t
     np.testing.assert_allclose(s.grad.numpy(), t.grad.numpy(), rtol=tol, atol=tol)
 
 
+@needs_torch
 def test_stochastic_sign_draws_plus_minus_one_with_minigrads_probability_and_surrogate():
     x = np.repeat(np.array([-1.5, -0.5, 0.0, 0.6, 2.0]), 4000)
     b = torch.tensor(x, requires_grad=True)
@@ -396,6 +406,7 @@ def optimizers(kind, model, twin):
             torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9))
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(MODELS))
 def test_a_model_and_its_twin_train_alike(name, dtype, tol):
@@ -436,6 +447,7 @@ def test_a_model_and_its_twin_train_alike(name, dtype, tol):
     np.testing.assert_allclose(back(mg.tensor(x)).numpy(), model(mg.tensor(x)).numpy(), rtol=tol, atol=tol)
 
 
+@needs_torch
 def test_constraints_clip_binary_latent_weights_after_a_torch_step():
     twin = interop.to_torch(nn.Sequential(nn.BinaryLinear(4, 3), nn.LSQ(2, init_step=0.5)))
     with torch.no_grad():
@@ -455,6 +467,7 @@ class Block(nn.Module):
         return self.fc(x) + x
 
 
+@needs_torch
 def test_a_module_of_your_own_is_named_and_can_be_registered():
     model = nn.Sequential(nn.Linear(3, 3), Block())
     with pytest.raises(NotImplementedError, match=r"'1' \(Block\).*mg.interop.register"):
@@ -477,6 +490,7 @@ def test_a_module_of_your_own_is_named_and_can_be_registered():
         interop.torch_twin._converters.pop(Block)
 
 
+@needs_torch
 def test_from_torch_names_every_layer_it_does_not_know():
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LSTMCell(4, 4), torch.nn.Sequential(
         torch.nn.Tanhshrink()))
@@ -486,6 +500,7 @@ def test_from_torch_names_every_layer_it_does_not_know():
 
 
 # ---- weights: safetensors both ways --------------------------------------------------------------------------
+@needs_torch
 @pytest.mark.parametrize("name", list(MODELS))
 def test_safetensors_round_trips_with_pytorch_both_ways(name, tmp_path):
     st = pytest.importorskip("safetensors.torch")
@@ -506,3 +521,63 @@ def test_safetensors_round_trips_with_pytorch_both_ways(name, tmp_path):
     fresh.load_state_dict(mg.load(tmp_path / "t.safetensors"), strict=True)  # PyTorch -> minigrad
     assert_state_equal(fresh, twin)
     assert list(mg.load(path)) == list(model.state_dict())  # the order of the keys is kept
+
+
+def test_safetensors_round_trip_keeps_names_shapes_dtypes_and_order(tmp_path):
+    pytest.importorskip("safetensors")
+    mg.manual_seed(4)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.BinaryLinear(36, 5), nn.LSQ(2))
+    model(mg.tensor(np.random.default_rng(0).standard_normal((3, 1, 5, 5)).astype(np.float32)))
+    state = model.state_dict()
+    path = tmp_path / "model.SafeTensors"  # the extension chooses the format, in any case
+    mg.save(state, path)
+    assert path.read_bytes()[8:9] == b"{"  # a safetensors header (8-byte length, then JSON), not a zip
+    loaded = mg.load(path)
+    assert list(loaded) == list(state)
+    for key in state:
+        assert loaded[key].dtype == state[key].dtype and loaded[key].shape == state[key].shape, key
+        np.testing.assert_array_equal(loaded[key], state[key])
+    assert loaded["1.num_batches_tracked"].shape == () and loaded["1.num_batches_tracked"] == 1
+    assert loaded["3.weight"].dtype == np.float32  # binary layers' latent weights travel as float32
+    fresh = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.BinaryLinear(36, 5), nn.LSQ(2))
+    fresh.load_state_dict(loaded, strict=True)
+    mg.save({"w": mg.tensor([1.0, 2.0])}, tmp_path / "t.safetensors")  # tensors are stored as their arrays
+    np.testing.assert_array_equal(mg.load(tmp_path / "t.safetensors")["w"], [1.0, 2.0])
+
+
+def test_safetensors_refuses_what_it_cannot_hold_and_damaged_files(tmp_path):
+    pytest.importorskip("safetensors")
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(TypeError, match="flat dict of name -> tensor"):
+        mg.save([np.ones(2)], path)
+    with pytest.raises(TypeError, match="'epoch' is a int.*npz"):
+        mg.save({"w": np.ones(2), "epoch": 3}, path)
+    assert not path.exists()
+    path.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all")
+    with pytest.raises(ValueError, match="not a readable .safetensors file"):
+        mg.load(path)
+    mg.save({"w": np.ones(1000)}, path)
+    with pytest.raises(ValueError, match="max_bytes"):
+        mg.load(path, max_bytes=100)
+
+
+def test_without_the_safetensors_package_the_message_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match=r"pip install safetensors.*npz"):
+        mg.save({"w": np.ones(2)}, tmp_path / "m.safetensors")
+    mg.save({"w": np.ones(2)}, tmp_path / "m.npz")  # other formats need nothing
+    assert list(mg.load(tmp_path / "m.npz")) == ["w"]
+
+
+def test_the_packed_one_bit_export_of_binary_layers_keeps_working(tmp_path):
+    mg.manual_seed(6)
+    model = nn.Sequential(nn.BinaryLinear(12, 8, scale="mean"), nn.BatchNorm1d(8), nn.Sign(), nn.BinaryLinear(8, 3))
+    model(mg.tensor(np.random.default_rng(1).standard_normal((5, 12)).astype(np.float32)))
+    model.eval()
+    mg.serialization.export_binary(model, tmp_path / "m.bin.npz")
+    fresh = nn.Sequential(nn.BinaryLinear(12, 8, scale="mean"), nn.BatchNorm1d(8), nn.Sign(), nn.BinaryLinear(8, 3))
+    mg.serialization.load_binary(tmp_path / "m.bin.npz", fresh).eval()
+    x = mg.tensor(np.random.default_rng(2).standard_normal((4, 12)).astype(np.float32))
+    np.testing.assert_allclose(fresh(x).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-6)
