@@ -6,9 +6,7 @@ log-probabilities, probabilities) directly, and the backward rule is the closed 
 distribution, ...) written in `mg.xp`, so a training step pays one dispatch for its loss and second derivatives
 still work. The other losses are short compositions of minigrad ops (gradients of any order for free).
 
-Where minigrad differs from PyTorch: mse_loss, l1_loss, huber_loss and smooth_l1_loss refuse a target of another
-shape (PyTorch broadcasts it with a warning that it is probably a mistake); an out-of-range class index is a
-ValueError (PyTorch: IndexError); an unbatched input (C,) takes a 0-d class target only (PyTorch also takes (1,));
+Where minigrad differs from PyTorch: an unbatched input (C,) takes a 0-d class target only (PyTorch also takes (1,));
 soft_margin_loss never overflows (PyTorch's gives inf below target * input = -88 in float32); kl_div's gradient
 with respect to a target entry equal to 0 is -input (PyTorch's is nan); binary_cross_entropy's second derivative
 where the input is exactly 0 or 1 differs (PyTorch's double backward there is a separate formula).
@@ -124,7 +122,7 @@ def _layout_error(op, noun, x, t):
 
 def _class_indices(op, x, t, ignore_index):
     """t checked against the input x (N, C, d1, ...): dtype, shape and range (PyTorch's checks and exception
-    classes, except ValueError for a class out of range)."""
+    classes: IndexError for a class out of range)."""
     if t.dtype not in (np.int64, np.uint8):
         hint = (f"; floating-point targets are class probabilities and need the input's shape {x.shape}"
                 if t.dtype.kind == "f" else "; convert them, e.g. t.astype('int64')")
@@ -138,8 +136,9 @@ def _class_indices(op, x, t, ignore_index):
     if t.size and (t.min() < 0 or t.max() >= c):
         bad = t[(t != ignore_index) & ((t < 0) | (t >= c))]
         if bad.size:
-            raise ValueError(f"{op}: targets must lie in [0, {c - 1}] for {c} classes (or equal ignore_index="
-                             f"{ignore_index}); got {', '.join(str(v) for v in np.unique(bad)[:5])}")
+            raise IndexError(f"{op}: target {bad[0]} is out of bounds: targets must lie in [0, {c - 1}] for {c} "
+                             f"classes (or equal ignore_index={ignore_index}); got "
+                             f"{', '.join(str(v) for v in np.unique(bad)[:5])}")
     return t
 
 
@@ -369,14 +368,24 @@ class BinaryCrossEntropy(Op):
     cost = per_input_element(6)
 
 
-def _same_shape(input, target, op):
-    """input and target as tensors of one shape (PyTorch refuses others for the BCE losses; minigrad also for the
-    regression losses, where PyTorch only warns and broadcasts)."""
+def _same_shape(input, target, op, broadcast=False):
+    """input and target as tensors. Of one shape for the BCE losses (PyTorch refuses others); the regression losses
+    (broadcast=True) broadcast a target of another shape with PyTorch's warning, since it is almost always a
+    mistake."""
     input = _floating(input, op)
     target = lift(target, input)
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {input.shape} and target of shape {target.shape} differ; they must "
-                         "have the same shape (PyTorch would broadcast them, which is almost always a mistake)")
+        if not broadcast:
+            raise ValueError(f"{op}: using a target size {target.shape} that is different to the input size "
+                             f"{input.shape} is not allowed (as in PyTorch); make them the same shape")
+        warnings.warn(f"{op}: using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}); this will likely lead to incorrect results due to broadcasting (as PyTorch "
+                      "warns). Please ensure they have the same size.", UserWarning, stacklevel=3)
+        try:
+            np.broadcast_shapes(input.shape, target.shape)
+        except ValueError:
+            raise RuntimeError(f"{op}: the input of shape {input.shape} and the target of shape {target.shape} do not "
+                               "broadcast together") from None
     return input, target
 
 
@@ -474,7 +483,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     """(input - target)^2, optionally weighted per element ('mean' then divides by the weights' sum). The target must
     have the input's shape (PyTorch broadcasts other shapes with a warning; minigrad refuses them)."""
     reduction = _reduction(reduction, size_average, reduce, "mse_loss")
-    input, target = _same_shape(input, target, "mse_loss")
+    input, target = _same_shape(input, target, "mse_loss", broadcast=True)
     d = input - target
     return _weighted_mean(d * d, weight, reduction, "mse_loss")
 
@@ -482,7 +491,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """|input - target| (gradient sign(input - target), 0 at a tie), optionally weighted as mse_loss."""
     reduction = _reduction(reduction, size_average, reduce, "l1_loss")
-    input, target = _same_shape(input, target, "l1_loss")
+    input, target = _same_shape(input, target, "l1_loss", broadcast=True)
     return _weighted_mean((input - target).abs(), weight, reduction, "l1_loss")
 
 
@@ -498,7 +507,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     reduction = _reduction(reduction, op="huber_loss")
     if not delta > 0:
         raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
-    input, target = _same_shape(input, target, "huber_loss")
+    input, target = _same_shape(input, target, "huber_loss", broadcast=True)
     return _weighted_mean(_quadratic_then_linear(input - target, delta, 1.0), weight, reduction, "huber_loss",
                           normalise=False)
 
@@ -508,7 +517,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     reduction = _reduction(reduction, size_average, reduce, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must not be negative, got {beta}")
-    input, target = _same_shape(input, target, "smooth_l1_loss")
+    input, target = _same_shape(input, target, "smooth_l1_loss", broadcast=True)
     d = input - target
     return _reduce(d.abs() if beta == 0 else _quadratic_then_linear(d, beta, beta), reduction)
 
