@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench bench-torch clean
+.PHONY: demo test bench bench-torch clean figures notebooks
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,3 +28,13 @@ bench-torch: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+
+# The tutorials' pictures (tutorials/figures/), drawn by the chapters' own code run as plain scripts;
+# a test checks that the committed ones are current. Commit what this changes.
+figures: $(STAMP)
+	$(PY) tutorials/tools/chapters.py figures
+
+# One notebook per chapter (jupytext) in tutorials/notebooks/, for a course's Jupyter hub; the test suite
+# runs each in a fresh kernel (nbclient).
+notebooks: $(STAMP)
+	$(PY) tutorials/tools/chapters.py notebooks

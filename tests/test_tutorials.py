@@ -24,7 +24,7 @@ _spec.loader.exec_module(tools)
 
 CHAPTERS = tools.chapters()
 NAMES = [os.path.basename(p) for p in CHAPTERS]
-SOLUTIONS = sorted(f for f in os.listdir(os.path.join(TUTORIALS, "solutions")) if f.endswith(".py"))
+SOLUTIONS = sorted(f for f in os.listdir(os.path.join(TUTORIALS, "solutions")) if f.endswith(".py") and not f.startswith("_"))
 _RUNS = {}
 
 
