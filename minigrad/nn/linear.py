@@ -15,6 +15,12 @@ def _empty(*shape, dtype=np.float32):
 
 
 class Identity(Module):
+    """The input, unchanged; constructor arguments are accepted and ignored (as PyTorch's, so it can stand in for
+    any layer)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
     def forward(self, x):
         return x
 

@@ -288,6 +288,7 @@ def take_along_dim(input, indices, dim=None):  # noqa: A002
     shape = broadcast_shapes(x.shape[:d] + (1,) + x.shape[d + 1:], idx.shape[:d] + (1,) + idx.shape[d + 1:])
     x_shape, idx_shape = shape[:d] + x.shape[d:d + 1] + shape[d + 1:], shape[:d] + idx.shape[d:d + 1] + shape[d + 1:]
     _in_range("take_along_dim", idx, x.shape[d], d, negative=True, error=IndexError)
+    idx = np.where(idx < 0, idx + x.shape[d], idx)  # negatives count from the end here (gather refuses them)
     x = x if x.shape == x_shape else Expand.apply(x, x_shape)
     return gather(x, d, np.broadcast_to(idx, idx_shape))
 
