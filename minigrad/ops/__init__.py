@@ -4,20 +4,27 @@ Each family file declares its public functions (`__all__`) and the Tensor method
 this file gathers them.
 """
 from ..tensor import Tensor
-from . import creation, elementwise, indexing, inplace, linalg, norms, reduce, scan, shape, sort, xp
+from . import (activation, creation, elementwise, exp_log, indexing, inplace, linalg, logic, norms, reduce, rounding,
+               scan, shape, sort, trig, xp)
 
-FAMILIES = (elementwise, reduce, norms, scan, sort, shape, indexing, linalg, creation, inplace)
+FAMILIES = (elementwise, activation, trig, exp_log, rounding, logic, reduce, norms, scan, sort, shape, indexing, linalg,
+            creation, inplace)
 __all__ = [name for family in FAMILIES for name in family.__all__] + ["xp"]
 
+from .activation import *  # noqa: E402,F401,F403
 from .creation import *  # noqa: E402,F401,F403
 from .elementwise import *  # noqa: E402,F401,F403
+from .exp_log import *  # noqa: E402,F401,F403
 from .indexing import *  # noqa: E402,F401,F403
 from .linalg import *  # noqa: E402,F401,F403
+from .logic import *  # noqa: E402,F401,F403
 from .norms import *  # noqa: E402,F401,F403
 from .reduce import *  # noqa: E402,F401,F403
+from .rounding import *  # noqa: E402,F401,F403
 from .scan import *  # noqa: E402,F401,F403
 from .shape import *  # noqa: E402,F401,F403
 from .sort import *  # noqa: E402,F401,F403
+from .trig import *  # noqa: E402,F401,F403
 
 for _family in FAMILIES:
     for _name, _method in _family.METHODS.items():

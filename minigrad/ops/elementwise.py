@@ -7,15 +7,17 @@ inputs the default float dtype.
 import numpy as np
 
 from ..autograd import Function
-from ..dtypes import to_float
+from ..dtypes import result_type, to_float
 from ..tensor import Tensor
 from . import special, xp
-from ._common import array_of, lift, meta, movement, per_element, promote, unbroadcast
+from ._common import _is_number, array_of, lift, meta, movement, per_element, promote, unbroadcast
 
 
 class Op(Function):
-    """A built-in op: its rule is written in `xp`, so it also runs on plain arrays (one rule, two executions)."""
+    """A built-in op: its forward is NumPy only, its rule is written in `xp`, so the rule also runs on plain arrays
+    (one rule, two executions)."""
     takes_arrays = True
+    numpy_forward = True
 
 
 def _broadcast_error(op, shapes):
@@ -36,8 +38,11 @@ def _binary(op, a, b, floating=False):
     if floating and dtype.kind not in "fc":
         dtype = to_float(dtype)
         a, b = a.astype(dtype), b.astype(dtype)
-    _check_broadcast(op.name, (a, b))
-    return op.apply(a, b)
+    try:
+        return op.apply(a, b)
+    except ValueError:  # NumPy's broadcasting error, said with the op's name and both shapes
+        _check_broadcast(op.name, (a, b))
+        raise
 
 
 def _half_and_number(a, b):
@@ -173,206 +178,92 @@ def meta_of(x):
     return x.shape, x.dtype
 
 
+def own_rule(cls, rule):
+    """A shared rule as cls's own backward, so graphs and traces name it `Tan.backward`, not the base's."""
+    def backward(ctx, g):
+        return rule(ctx, g)
+    backward.__qualname__ = f"{cls.__name__}.backward"
+    return staticmethod(backward)
+
+
+class Unary(Op):
+    """A one-input op y = f(a) whose gradient is vjp(g, a), or vjp(g, y) with `saves_output = True`: a subclass
+    gives f (NumPy) and vjp (in xp) as plain functions, each its formula."""
+    def __init_subclass__(cls, **kwargs):
+        cls.backward = own_rule(cls, Unary.backward)
+        super().__init_subclass__(**kwargs)
+
+    @staticmethod
+    def forward(ctx, a):
+        if not ctx.op.saves_output:
+            ctx.save_for_backward(a)
+        return ctx.op.f(a.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.op.vjp(g, ctx.output if ctx.op.saves_output else ctx.saved_tensors[0])
+
+    cost = per_element(1)
+
+
 # ---- floating functions -------------------------------------------------------------------------------
-class Exp(Op):
+class Exp(Unary):
     """exp(a).   da = g exp(a)."""
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.exp(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * ctx.output
-
-    cost = per_element(1)
+    f, saves_output = np.exp, True
+    vjp = lambda g, y: g * y  # noqa: E731
 
 
-class Log(Op):
+class Log(Unary):
     """log(a).   da = g / a."""
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.log(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        return g / a
-
-    cost = per_element(1)
+    f = np.log
+    vjp = lambda g, a: g / a  # noqa: E731
 
 
-class Sqrt(Op):
+class Sqrt(Unary):
     """sqrt(a).   da = g / (2 sqrt(a))."""
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.sqrt(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g / (ctx.output * 2)
-
-    cost = per_element(1)
+    f, saves_output = np.sqrt, True
+    vjp = lambda g, y: g / (y * 2)  # noqa: E731
 
 
-class Abs(Op):
+class Abs(Unary):
     """|a|.   da = g sign(a), with sign(0) = 0 (as PyTorch)."""
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.abs(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        return g * np.sign(array_of(a))
-
-    cost = per_element(1)
+    f = np.abs
+    vjp = lambda g, a: g * np.sign(array_of(a))  # noqa: E731
 
 
-class Sin(Op):
+class Sin(Unary):
     """sin(a).   da = g cos(a)."""
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.sin(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        return g * xp.cos(a)
-
-    cost = per_element(1)
+    f = np.sin
+    vjp = lambda g, a: g * xp.cos(a)  # noqa: E731
 
 
-class Cos(Op):
+class Cos(Unary):
     """cos(a).   da = -g sin(a)."""
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.cos(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        return -g * xp.sin(a)
-
-    cost = per_element(1)
+    f = np.cos
+    vjp = lambda g, a: -g * xp.sin(a)  # noqa: E731
 
 
-class Tanh(Op):
+class Tanh(Unary):
     """tanh(a).   da = g (1 - tanh(a)^2)."""
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.tanh(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.output
-        return g * (1 - y * y)
-
-    cost = per_element(1)
+    f, saves_output = np.tanh, True
+    vjp = lambda g, y: g * (1 - y * y)  # noqa: E731
 
 
-class Sigmoid(Op):
+class Sigmoid(Unary):
     """s(a) = 1 / (1 + exp(-a)).   da = g s (1 - s)."""
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return xp.sigmoid(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        s = ctx.output
-        return g * s * (1 - s)
-
+    f, saves_output = xp.sigmoid, True
+    vjp = lambda g, s: g * s * (1 - s)  # noqa: E731
     cost = per_element(3)
 
 
-class Relu(Op):
-    """max(a, 0).   da = g where a > 0, else 0."""
-    saves_output = True
-
-    @staticmethod
-    def forward(ctx, a):
-        return np.maximum(a.data, 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * (array_of(ctx.output) > 0)
-
-    cost = per_element(1)
-
-
-class LeakyRelu(Op):
-    """a if a > 0 else slope a.   da = g (1 or slope)."""
-    name = "leaky_relu"
-
-    @staticmethod
-    def forward(ctx, a, negative_slope=0.01):
-        ctx.positive, ctx.slope = a.data > 0, negative_slope
-        return np.where(ctx.positive, a.data, a.data * negative_slope)
-
-    @staticmethod
-    def backward(ctx, g):
-        return xp.where(ctx.positive, g, g * ctx.slope)
-
-    cost = per_element(2)
-
-
 _TWO_OVER_SQRT_PI = float(2 / np.sqrt(np.pi))
-_SQRT_HALF = float(np.sqrt(0.5))
-_INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
-_SQRT_2_OVER_PI = float(np.sqrt(2 / np.pi))
 
 
-class Erf(Op):
+class Erf(Unary):
     """erf(a).   da = g 2/sqrt(pi) exp(-a^2)."""
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return special.erf(a.data)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        return g * _TWO_OVER_SQRT_PI * xp.exp(-(a * a))
-
+    f = special.erf
+    vjp = lambda g, a: g * _TWO_OVER_SQRT_PI * xp.exp(-(a * a))  # noqa: E731
     cost = per_element(20)
-
-
-class Gelu(Op):
-    """a Phi(a) (exact, erf) or PyTorch's tanh approximation.   da = g (Phi(a) + a phi(a))."""
-    @staticmethod
-    def forward(ctx, a, approximate="none"):
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
-        ctx.save_for_backward(a)
-        ctx.approximate = approximate
-        x = a.data
-        if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            k = _SQRT_2_OVER_PI
-            t = xp.tanh(k * (a + 0.044715 * a ** 3))
-            return g * (0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a))
-        cdf = 0.5 * (1 + xp.erf(a * _SQRT_HALF))
-        pdf = xp.exp(-0.5 * a * a) * _INV_SQRT_2PI
-        return g * (cdf + a * pdf)
-
-    cost = per_element(8)
 
 
 # ---- comparisons of two inputs --------------------------------------------------------------------
@@ -403,23 +294,53 @@ class Minimum(Maximum):
 
 
 class Clip(Op):
-    """clip(a, lo, hi).   da = g where lo <= a <= hi (boundaries included, as PyTorch's clamp)."""
+    """min(max(a, lo), hi); lo and hi are tensors (they broadcast) or None. PyTorch's clamp_backward(_min_max):
+    da = g where lo <= a <= hi (boundaries included);  dlo = g where a < lo, if lo < hi;  dhi = g where a > hi,
+    or everywhere hi < lo (bounds out of order: the output is hi)."""
     @staticmethod
-    def forward(ctx, a, lo=None, hi=None):
-        x = a.data
-        inside = np.ones(x.shape, bool)
-        if lo is not None:
-            inside &= x >= lo
-        if hi is not None:
-            inside &= x <= hi
-        ctx.inside = inside
-        return np.clip(x, lo, hi) if (lo is not None or hi is not None) else x.copy()
+    def forward(ctx, a, lo, hi):
+        x, low, high = a.data, _data(lo), _data(hi)
+        out = x if low is None else np.maximum(x, low)
+        out = out if high is None else np.minimum(out, high)
+        inside = True if low is None else x >= low
+        inside = inside if high is None else inside & (x <= high)
+        below = None if low is None else (x < low) & (True if high is None else low < high)
+        above = None if high is None else (x > high) | (False if low is None else high < low)
+        ctx.masks = inside, below, above
+        ctx.like = [None if t is None else meta(t) for t in (a, lo, hi)]
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.inside
+        return tuple(unbroadcast(xp.where(mask, g, 0.0), like) if need else None
+                     for mask, like, need in zip(ctx.masks, ctx.like, ctx.needs_input_grad))
 
     cost = per_element(2)
+
+
+class Lerp(Op):
+    """a + w (b - a), as PyTorch computes it (b - (b - a)(1 - w) where |w| >= 0.5, so w = 1 gives b exactly).
+    da = g (1 - w),  db = g w,  dw = g (b - a);  w is a tensor or a number."""
+    @staticmethod
+    def forward(ctx, a, b, w):
+        ctx.save_for_backward(a, b, w)
+        x, y, t = a.data, b.data, _data(w)
+        return np.where(np.abs(t) < 0.5, x + t * (y - x), y - (y - x) * (1 - t))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, w = ctx.saved_tensors
+        need_a, need_b, need_w = ctx.needs_input_grad
+        return (unbroadcast(g * (1 - w), meta_of(a)) if need_a else None,
+                unbroadcast(g * w, meta_of(b)) if need_b else None,
+                unbroadcast(g * (b - a), meta_of(w)) if need_w else None)
+
+    cost = per_element(4)
+
+
+def _data(x):
+    """The array of a Tensor; a number or None as it is."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 class Where(Op):
@@ -497,11 +418,21 @@ def mul(input, other):  # noqa: A002
     return _in_float32(Mul, input, other) if _half_and_number(input, other) else _binary(Mul, input, other)
 
 
-def div(input, other):  # noqa: A002
-    """True division: integers give the default float (as PyTorch)."""
+def div(input, other, *, rounding_mode=None):  # noqa: A002
+    """True division: integers give the default float (as PyTorch). rounding_mode='trunc' or 'floor' rounds the
+    quotient toward zero or down, keeps integer dtypes, and has a zero gradient (as PyTorch)."""
+    if rounding_mode is not None:
+        from .rounding import div_rounded
+        return div_rounded(input, other, rounding_mode)
     if _half_and_number(input, other):
         return _in_float32(Div, input, other)
     return _binary(Div, input, other, floating=True)
+
+
+def true_divide(input, other):  # noqa: A002
+    return div(input, other)
+
+
 def maximum(input, other): return _binary(Maximum, input, other)  # noqa: A002, E704
 def minimum(input, other): return _binary(Minimum, input, other)  # noqa: A002, E704
 
@@ -536,9 +467,11 @@ def erf(input): return _floating(Erf, input)  # noqa: A002, E704
 
 
 def _not_for(op, a, kinds, error=NotImplementedError):
-    """Refuse dtypes PyTorch has no kernel for (kinds: NumPy kind letters), with PyTorch's exception type."""
-    if a.data.dtype.kind in kinds:
-        raise error(f"{op}: not implemented for {a.data.dtype} tensors (as in PyTorch); convert first, e.g. x.float()")
+    """Refuse dtypes PyTorch has no kernel for (kinds: NumPy kind letters), with PyTorch's exception type. `a` is a
+    tensor, or the operands of a binary op (as a tuple: their promoted dtype is checked)."""
+    dtype = result_type(*a) if isinstance(a, tuple) else a.data.dtype
+    if dtype.kind in kinds:
+        raise error(f"{op}: not implemented for {dtype} tensors (as in PyTorch); convert first, e.g. x.float()")
     return a
 
 
@@ -547,29 +480,20 @@ def abs(input):  # noqa: A001, A002
     return Abs.apply(_not_for("abs", lift(input), "b"))
 
 
-def relu(input):  # noqa: A002
-    """max(input, 0); integers stay integers."""
-    return Relu.apply(_not_for("relu", lift(input), "b", RuntimeError))
-
-
-def leaky_relu(input, negative_slope=0.01):  # noqa: A002
-    return LeakyRelu.apply(_not_for("leaky_relu", lift(input), "biu"), negative_slope)
-
-
-def gelu(input, approximate="none"):  # noqa: A002
-    return Gelu.apply(_not_for("gelu", lift(input), "biu"), approximate)
-
-
 def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
-    """input clamped to [min, max]; a float bound on an integer tensor gives the default float (as PyTorch)."""
-    a = lift(input)
-    bounds = [v for v in (min, max) if v is not None]
-    if not bounds:
-        raise ValueError("clip: at least one of min and max must be given (as torch.clamp)")
-    dtype = promote(a, *bounds)[1]
-    if dtype != a.data.dtype:
-        a = a.astype(dtype)
-    return Clip.apply(a, min, max)
+    """input clamped to [min, max]; each bound a number or a tensor that broadcasts (gradients flow to tensor
+    bounds too, as PyTorch's). Promotion takes in the bounds: a float bound on an integer tensor gives the default
+    float. A bound above the other gives max everywhere, as torch.clamp."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given (as torch.clamp)")
+    (a, *bounds), dtype = promote(input, *(b for b in (min, max) if b is not None))
+    if dtype == np.bool_ and (len(bounds) == 2 or _is_number(min) or _is_number(max)):
+        raise NotImplementedError("clamp: not implemented for bool tensors with a number bound or with both bounds "
+                                  "(as in PyTorch); convert first, e.g. x.long(), or use logical_and / logical_or")
+    lo = bounds.pop(0) if min is not None else None
+    hi = bounds.pop(0) if max is not None else None
+    _check_broadcast("clamp", [t for t in (a, lo, hi) if t is not None])
+    return Clip.apply(a, lo, hi)
 
 
 clamp = clip
@@ -577,6 +501,20 @@ clamp = clip
 
 def astype(input, dtype):  # noqa: A002
     return Cast.apply(lift(input), np.dtype(dtype))
+
+
+def lerp(input, end, weight):  # noqa: A002
+    """input + weight (end - input); weight a number or a tensor. input, end and a tensor weight must share one
+    floating dtype (PyTorch does not promote here); all three broadcast."""
+    a = lift(input)
+    b, w = lift(end, a), (float(weight) if isinstance(weight, (int, float, np.number)) else lift(weight))
+    for what, t in (("end", b), ("weight", w)):
+        if isinstance(t, Tensor) and t.data.dtype != a.data.dtype:
+            raise RuntimeError(f"lerp: expected dtype {a.data.dtype} for `{what}` but got dtype {t.data.dtype} (as in "
+                               f"PyTorch, lerp does not promote); convert it first, e.g. {what}.to(input.dtype)")
+    _not_for("lerp", a, "biu")
+    _check_broadcast("lerp", [t for t in (a, b, w) if isinstance(t, Tensor)])
+    return Lerp.apply(a, b, w)
 
 
 def where(condition, input, other):  # noqa: A002
@@ -602,16 +540,25 @@ def _comparison(op):
     return lambda self, other: compare(op, self, other)
 
 
-__all__ = ["abs", "add", "astype", "clamp", "clip", "cos", "div", "erf", "exp", "gelu", "leaky_relu", "log", "maximum",
-           "minimum", "mul", "neg", "pow", "relu", "sigmoid", "sin", "sqrt", "sub", "tanh", "where"]
+def __getattr__(name):
+    """relu, leaky_relu and gelu moved to ops/activation.py; their op classes stay reachable here by their old path."""
+    if name in ("Relu", "LeakyRelu", "Gelu"):
+        from . import activation
+        return getattr(activation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["abs", "add", "astype", "clamp", "clip", "cos", "div", "divide", "erf", "exp", "lerp", "log", "maximum",
+           "minimum", "mul", "neg", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
+divide = div
 METHODS = {  # the Tensor's operators and methods from this family
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
     "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg, "__abs__": abs,
     "__eq__": _comparison(Eq), "__ne__": _comparison(Ne), "__lt__": _comparison(Lt), "__le__": _comparison(Le),
     "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow, "neg": neg, "exp": exp, "log": log, "sqrt": sqrt,
-    "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "erf": erf,
-    "leaky_relu": leaky_relu, "gelu": gelu, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
+    "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
+    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
+    "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
     "astype": astype, "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
 }

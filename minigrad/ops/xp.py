@@ -161,3 +161,14 @@ def log_softmax(x, axis):
 
 
 __all__ += ["softmax", "log_softmax"]
+
+
+__all__ += ["sinh", "cosh", "zeros"]
+sinh = _unary(np.sinh, "sinh", "hyperbolic sine")
+cosh = _unary(np.cosh, "cosh", "hyperbolic cosine")
+
+
+def zeros(shape, dtype, like):
+    """A zero gradient of this shape and dtype: an array, or a Tensor (a constant) when `like` is one."""
+    data = np.zeros(shape, dtype)
+    return Tensor._wrap(data) if isinstance(like, Tensor) else data
