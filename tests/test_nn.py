@@ -637,3 +637,17 @@ def test_forward_hooks_with_always_call_run_when_forward_raises():
     with pytest.raises(ValueError):
         m(mg.ones(1))
     assert seen[-1] == ("always", None) and len(seen) == 3  # the removed global hook no longer runs
+
+
+def test_a_replaced_child_or_parameter_keeps_its_place_and_multi_line_reprs_are_pytorchs():
+    net = mg.nn.Sequential(mg.nn.Linear(2, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
+    keys = list(net.state_dict())
+    net[0] = mg.nn.Linear(2, 3) if hasattr(net, "__setitem__") else net[0]
+    layer = net[2]
+    layer.weight = mg.nn.Parameter(np.zeros((1, 3), np.float32))
+    assert list(net.state_dict()) == keys and list(dict(layer.named_parameters())) == ["weight", "bias"]
+
+    class Two(mg.nn.Module):
+        def extra_repr(self):
+            return "first\nsecond"
+    assert repr(Two()) == "Two(\n  first\n  second\n)"

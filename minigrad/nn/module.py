@@ -185,11 +185,11 @@ class Module:
     def __setattr__(self, name, value):
         if isinstance(value, Parameter):
             self._check_init(name)
-            self._forget(name)
+            self._forget(name, keep=self._parameters)  # a parameter replaced keeps its place (as PyTorch)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._check_init(name)
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
@@ -209,10 +209,12 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drop `name` from every store but `keep` (where it is about to be replaced in place)."""
         self.__dict__.pop(name, None)
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self._non_persistent.discard(name)
 
     def __getattr__(self, name):  # only called when normal lookup fails
@@ -461,6 +463,6 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"({name}): {body}")
         name = type(self).__name__
-        if not self._modules:
+        if not self._modules and "\n" not in extra:
             return f"{name}({extra})"
         return f"{name}(\n  " + "\n  ".join(lines) + "\n)"
