@@ -16,16 +16,19 @@ k-bit layers follow DoReFa-Net (Zhou et al. 2016): weights tanh, max-normalised 
 2^k levels and mapped back to [-1, 1]; activations quantized by `Quantize`, or by the learnable
 quantizers `LSQ` (Esser et al., ICLR 2020) and `PACT` (Choi et al. 2018).
 """
+import copy
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import ste
-from ..autograd import is_grad_enabled, rule_in_force
+from ..autograd import Cost, Function, is_grad_enabled, no_grad, rule_in_force
 from ..ops._common import const
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .container import ModuleList, Sequential
 from .conv import Conv2d
 from .linear import Linear
 from .module import Module, Parameter, WeightClip
@@ -286,3 +289,316 @@ class PACT(Module):
 
     def extra_repr(self):
         return f"bits={self.bits}"
+
+
+# ---- packed-bit inference: mg.nn.binary.pack(model) -----------------------------------------------------------
+_BLOCK_BYTES = 1 << 20  # the XOR block of XnorPopcount: rows of about 1 MiB of words, so a block stays in cache
+
+
+def pack_bits(positive):
+    """A bool array (..., K) as uint64 words (..., ceil(K / 64)): numpy.packbits (bit 1 = +1), the bytes padded with
+    zeros to whole words. Both operands of an XOR are padded alike, so the padding never counts as a mismatch."""
+    k = positive.shape[-1]
+    out = np.zeros(positive.shape[:-1] + (-(-k // 64) * 8,), np.uint8)
+    out[..., :-(-k // 8)] = np.packbits(positive, axis=-1)
+    return out.view(np.uint64)
+
+
+class XnorPopcount(Function):
+    """p[m, o] = sum over words of popcount(a[m] XOR b[o]): the number of the `features` +-1 entries where the rows
+    a[m] and b[o] differ, so their dot product is features - 2 p (XNOR-popcount; Rastegari et al. 2016, XNOR-Net).
+    a: (M, W) words; bt: (W, O), the weights' words transposed. One XOR, one numpy.bitwise_count and one add per word,
+    over blocks of rows that stay in cache. No gradient (inference only); cost: `features` BOPs per output."""
+    name = "xnor_popcount"
+    numpy_forward = True
+
+    @staticmethod
+    def forward(ctx, a, bt, features):
+        a, bt = a.data, bt.data
+        m, (words, o) = a.shape[0], bt.shape
+        out = np.zeros((m, o), np.uint16 if features < 1 << 16 else np.uint32)
+        rows = max(1, min(m, _BLOCK_BYTES // (8 * max(o, 1))))
+        xor, count = np.empty((rows, o), np.uint64), np.empty((rows, o), np.uint8)
+        for start in range(0, m, rows):
+            n = min(rows, m - start)
+            acc, x, c = out[start:start + n], xor[:n], count[:n]
+            for w in range(words):
+                np.bitwise_xor(a[start:start + n, w, None], bt[w], out=x)
+                np.bitwise_count(x, out=c)
+                np.add(acc, c, out=acc)
+        return out
+
+    @staticmethod
+    def cost(ctx, out, a, bt, features):
+        return Cost(bops=out.data.size * features, category="dot")
+
+
+class Bits:
+    """+-1 activations held as bits between two packed layers: `words` (N, ceil(features / 64)) uint64, bit 1 = +1."""
+    __slots__ = ("words", "features", "dtype")
+
+    def __init__(self, words, features, dtype):
+        self.words, self.features, self.dtype = words, features, dtype
+
+    def unpack(self):
+        """The +-1 Tensor (N, features) these bits hold."""
+        bits = np.unpackbits(self.words.view(np.uint8), axis=-1, count=self.features)
+        out = bits.astype(self.dtype)
+        out *= 2
+        out -= 1
+        return Tensor(out)
+
+
+def _fill_bit(pad_value):
+    """The bit a padded position holds in a packed binary conv: that of pad_value when it is +-1, else +1 (the
+    product is then corrected: a padding of 0 adds nothing)."""
+    return pad_value != -1.0
+
+
+class _Packed(Module):
+    """What PackedLinear and PackedConv2d share: sign(W) as bits (`weight_bits`, (words, out), 1 bit a weight), alpha,
+    the bias, and the trained layer's arithmetic after its +-1 product."""
+    takes_bits = False
+
+    def __init__(self, layer, binary_input):
+        super().__init__()
+        w = layer.weight.data
+        self.out_channels, self.features, self.dtype = w.shape[0], int(np.prod(w.shape[1:])), w.dtype
+        self.weight_shape, self.binary_input = w.shape, binary_input
+        self.register_buffer("weight_bits", Tensor(np.ascontiguousarray(pack_bits(w.reshape(w.shape[0], -1) >= 0).T)))
+        self.register_buffer("alpha", Tensor(np.abs(w).reshape(w.shape[0], -1).mean(axis=1)) if layer.scale else None)
+        self.register_buffer("bias_", None if layer.bias is None else Tensor(np.array(layer.bias.data)))
+
+    def signs(self):
+        """sign(W) unpacked: the +-1 weights, shaped and typed as the trained layer's."""
+        bits = np.unpackbits(np.ascontiguousarray(self.weight_bits.data.T).view(np.uint8), axis=-1, count=self.features)
+        w = bits.astype(self.dtype).reshape(self.weight_shape)
+        w *= 2
+        w -= 1
+        return Tensor(w)
+
+    def products(self, words):
+        """The +-1 products features - 2 p of packed rows (M, W) with every output channel: (M, out), exact integers."""
+        p = XnorPopcount.apply(Tensor(words), self.weight_bits, self.features).data
+        y = np.full(p.shape, self.features, np.int32 if self.features < 1 << 30 else np.int64)
+        y -= p
+        y -= p
+        return y
+
+    def finish(self, y, axis):
+        """What the trained layer does after its product: * alpha (per channel), + bias, with the same ops."""
+        if self.alpha is not None:
+            shape = [1] * y.ndim
+            shape[axis] = -1
+            y = y * const(self.alpha.data.reshape(shape), y.dtype)
+        if self.bias_ is None:
+            return y
+        return y + (self.bias_ if axis == -1 else self.bias_.reshape(1, -1, 1, 1))
+
+
+class PackedLinear(_Packed):
+    """A BinaryLinear for inference, its weights as bits. A +-1 input (a Sign before it) is multiplied by XNOR-popcount;
+    a real-valued one (the first layer) by the trained product, the weights unpacked for it. `then`: the per-channel
+    modules after a +-1-input layer, ending in a Sign (batch norm, Sign). They become one threshold per channel on the
+    popcount: the modules are run once on each of the in_features + 1 values the +-1 product can take, so the bits
+    out are the trained network's, and they go to the next packed layer as they are (see pack)."""
+
+    def __init__(self, layer, binary_input, then=()):
+        super().__init__(layer, binary_input)
+        self.in_features, self.out_features = layer.in_features, layer.out_features
+        self.takes_bits = binary_input
+        self.then_names = [type(m).__name__ for m in then]
+        self.register_buffer("thresholds", None)
+        self.register_buffer("flip", None)
+        if not (then and self._fuse(then)):
+            self.then = ModuleList(then)  # run after the product
+
+    def _fuse(self, then):
+        """Make `then` thresholds on the popcount if it can be (True), else leave them (False)."""
+        k = self.features
+        y = np.repeat(np.arange(-k, k + 1, 2, dtype=self.dtype)[:, None], self.out_features, axis=1)  # row j: -k + 2j
+        z = self.finish(Tensor(y), -1)
+        with no_grad():
+            for m in then:
+                z = m(z)
+        by_p = (z.data > 0)[::-1]  # row p: the bit out when p of the k entries differ (product k - 2p)
+        falling = np.all(by_p[:-1] >= by_p[1:], axis=0)  # 1 below a threshold on p
+        rising = np.all(by_p[:-1] <= by_p[1:], axis=0)
+        if np.all(falling | rising):  # always, for batch norm and Sign: each IEEE operation is monotone
+            count = by_p.sum(axis=0)
+            # bit = (p < count) for falling channels; for rising ones, not (p < k + 1 - count)
+            self.thresholds = Tensor(np.where(falling, count, k + 1 - count).astype(np.uint16 if k < 1 << 16 else
+                                                                                   np.uint32))
+            self.flip = Tensor(pack_bits(~falling[None])[0])
+            return True
+        return False
+
+    def forward(self, x):
+        if not self.binary_input:
+            return self.finish(F.linear(x, self.signs()), -1)
+        words = x.words if isinstance(x, Bits) else pack_bits(x.data >= 0)
+        if self.thresholds is not None:
+            p = XnorPopcount.apply(Tensor(words), self.weight_bits, self.features).data
+            out = pack_bits(p < self.thresholds.data)
+            out ^= self.flip.data
+            return Bits(out, self.out_features, self.dtype)
+        y = self.finish(Tensor(self.products(words).astype(self.dtype)), -1)
+        for m in self.then:
+            y = m(y)
+        return y
+
+    def extra_repr(self):
+        how = "XNOR-popcount" if self.binary_input else "float product of the unpacked +-1 weights"
+        then = " + ".join(self.then_names)
+        if then:
+            how += f", then {then}" + (" as thresholds" if self.thresholds is not None else "")
+        return f"in_features={self.in_features}, out_features={self.out_features}, 1-bit weights, {how}"
+
+
+class PackedConv2d(_Packed):
+    """A BinaryConv2d for inference, its weights as bits. A +-1 input is unfolded into packed columns and multiplied
+    by XNOR-popcount (a padding of 0, which is not +-1, is packed as +1 and its products taken off again, exactly);
+    a real-valued input by the trained convolution, the weights unpacked for it."""
+
+    def __init__(self, layer, binary_input):
+        super().__init__(layer, binary_input)
+        self.layer = _geometry(layer)
+        self._corrections = {}
+
+    def forward(self, x):
+        g = self.layer
+        if not self.binary_input:
+            y = F.conv2d(x, self.signs(), None, g.stride, g.padding, g.dilation, 1, pad_value=g.pad_value)
+            return self.finish(y, 1)
+        n, c, h, w = x.shape
+        (top, bottom), (left, right) = g.pads
+        bits = np.pad(x.data >= 0, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=_fill_bit(g.pad_value))
+        (kh, kw), (dh, dw), (sh, sw) = g.kernel_size, g.dilation, g.stride
+        win = sliding_window_view(bits, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+        oh, ow = win.shape[2:4]
+        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+        y = self.products(pack_bits(cols)).reshape(n, oh * ow, self.out_channels)
+        if g.pad_value not in (1.0, -1.0) and any(g.pads[0] + g.pads[1]):
+            y -= self._correction(c, h, w)
+        y = Tensor(y.astype(self.dtype).transpose(0, 2, 1).reshape(n, self.out_channels, oh, ow))
+        return self.finish(y, 1)
+
+    def _correction(self, c, h, w):
+        """sum of the weights over the padded taps of each output position: (oh * ow, out), exact integers."""
+        key = (c, h, w)
+        if key not in self._corrections:
+            g = self.layer
+            pad = F.conv2d(Tensor(np.zeros((1, c, h, w), self.dtype)), self.signs(), None, g.stride, g.padding,
+                           g.dilation, 1, pad_value=1.0).data
+            self._corrections[key] = pad[0].reshape(self.out_channels, -1).T.astype(np.int64)
+        return self._corrections[key]
+
+    def extra_repr(self):
+        how = "XNOR-popcount" if self.binary_input else "float convolution of the unpacked +-1 weights"
+        return f"{self.weight_shape[1]}, {self.out_channels}, kernel_size={self.layer.kernel_size}, 1-bit weights, {how}"
+
+
+class _Geometry:
+    __slots__ = ("kernel_size", "stride", "dilation", "padding", "pads", "pad_value")
+
+
+def _geometry(conv):
+    """A BinaryConv2d's geometry, with its padding as (before, after) pairs per spatial axis."""
+    g = _Geometry()
+    g.kernel_size, g.stride, g.dilation, g.padding, g.pad_value = (conv.kernel_size, conv.stride, conv.dilation,
+                                                                   conv.padding, conv.pad_value)
+    if conv.padding == "valid":
+        g.pads = ((0, 0), (0, 0))
+    elif conv.padding == "same":
+        totals = [d * (k - 1) for d, k in zip(conv.dilation, conv.kernel_size)]
+        g.pads = tuple((t // 2, t - t // 2) for t in totals)
+    else:
+        g.pads = tuple((p, p) for p in conv.padding)
+    return g
+
+
+class PackedSequential(Sequential):
+    """The inference module `pack` returns: its stages run in order, without a graph; packed layers hand each other
+    bits (`Bits`), any other module gets a Tensor. `weight_bytes()`: the bytes of everything it holds."""
+
+    def __init__(self, *stages):
+        super().__init__(*stages)
+        self.train(False)
+
+    def forward(self, x):
+        with no_grad():
+            for stage in self._modules.values():
+                if isinstance(x, Bits) and not stage.takes_bits:
+                    x = x.unpack()
+                x = stage(x)
+            return x.unpack() if isinstance(x, Bits) else x
+
+    def train(self, mode=True):
+        if mode:
+            raise RuntimeError("a packed model is for inference: it has no latent weights to train; train the model "
+                               "you packed and pack it again")
+        return super().train(False)
+
+    def weight_bytes(self):
+        """Bytes of the parameters and buffers held (bits for the packed weights, the rest as stored)."""
+        return int(sum(t.data.nbytes for t in list(self.parameters()) + list(self.buffers())))
+
+
+_PASS_SIGNS = ("Flatten", "Unflatten", "Identity", "Dropout", "MaxPool1d", "MaxPool2d", "MaxPool3d",
+               "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")  # a +-1 input gives a +-1 output
+
+
+def pack(model):
+    """An inference module computing what `model` (an nn.Sequential, nested ones included) computes in eval mode,
+    with every binary layer's weights held as bits (numpy.packbits in uint64 words: 1 bit a weight, 32x less than
+    float32) and the products of +-1 inputs by +-1 weights done by XNOR-popcount (numpy.bitwise_count).
+
+    - A BinaryLinear or BinaryConv2d (groups=1) whose input is +-1 (it follows a Sign, maybe through Flatten or max
+      pooling) multiplies by XNOR-popcount; one whose input is real-valued (the first layer) runs the trained float
+      product with its +-1 weights unpacked. Every other layer (float first and last layers, batch norm, pooling) is
+      a copy of the trained one, in eval mode.
+    - A BinaryLinear followed by per-channel modules ending in a Sign (batch norm, Sign) becomes one threshold per
+      channel on the popcount: the trained modules are evaluated once on every value the +-1 product can take, so
+      its output bits are exactly the trained network's, and they go to the next layer without being unpacked.
+    Outputs are bit for bit those of model.eval() on the same inputs (the +-1 products are exact integers either
+    way). The packed model cannot train; pack again after training more.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"pack: expected an nn.Sequential (a BNN recipe), got {type(model).__name__}; for a model of "
+                        "your own, pack its Sequential parts: model.features = mg.nn.binary.pack(model.features)")
+    layers = _flat(model)
+    stages, binary, i = [], False, 0
+    while i < len(layers):
+        layer = layers[i]
+        if isinstance(layer, BinaryLinear):
+            then = []  # batch norm and Sign after a +-1-input layer: fused into its thresholds
+            for m in layers[i + 1:] if binary else ():
+                if not _per_channel(m):
+                    break
+                then.append(m)
+                if isinstance(m, Sign):
+                    break
+            then = then if then and isinstance(then[-1], Sign) else []
+            stages.append(PackedLinear(layer, binary, [copy.deepcopy(m).eval() for m in then]))
+            binary = bool(then)
+            i += 1 + len(then)
+            continue
+        if isinstance(layer, BinaryConv2d) and layer.groups == 1:
+            stages.append(PackedConv2d(layer, binary))
+            binary = False
+        else:
+            stages.append(copy.deepcopy(layer).eval())
+            binary = isinstance(layer, Sign) or (binary and type(layer).__name__ in _PASS_SIGNS)
+        i += 1
+    return PackedSequential(*stages)
+
+
+def _flat(model):
+    return [m for child in model._modules.values() if child is not None
+            for m in (_flat(child) if isinstance(child, Sequential) else [child])]
+
+
+def _per_channel(module):
+    """Modules the fused threshold can absorb: batch norm (eval) and Sign, elementwise per channel."""
+    from .normalization import BatchNorm1d
+    return isinstance(module, (BatchNorm1d, Sign))
