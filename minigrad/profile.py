@@ -526,6 +526,11 @@ class Report:
                          f"{t['repeats']}, {_threads_note(t)}), throughput {t['throughput']:.0f} samples/s"
                          + (f"; training step {t['measured_train_s'] * 1e3:.3f} ms"
                             if t.get("measured_train_s") is not None else ""))
+        if t.get("packed_latency_s") is not None:
+            lines.append(f"  packed 1-bit inference (mg.nn.binary.pack, eval mode): {t['packed_latency_s'] * 1e3:.3f} ms "
+                         f"measured ({t['measured_latency_s'] / t['packed_latency_s']:.2f}x the float-emulated forward "
+                         f"above), {human(t['packed_weight_bytes'], 'B')} held ({human(t['weight_bytes'], 'B')} of "
+                         "float weights trained)")
         if self.uncounted:
             lines.append(f"  not counted: {', '.join(self.uncounted)}")
         return "\n".join(lines)
@@ -566,6 +571,21 @@ def _layers(model):
     return leaves
 
 
+def _packed_measures(model, inputs, repeats):
+    """For a model with 1-bit weights: the measured latency and the bytes held of its packed inference module
+    (mg.nn.binary.pack: weights as bits, XNOR-popcount), beside the float-emulated model's own measures."""
+    if not any(getattr(p, "bits", None) == 1 for p in model.parameters()):
+        return {}
+    from .nn.binary import pack
+    try:
+        packed = pack(model)
+    except TypeError as e:  # not an nn.Sequential
+        return {"packed_note": str(e)}
+    lat, _ = _median_time(lambda: _call(packed, inputs), repeats)
+    return {"packed_latency_s": lat, "packed_weight_bytes": packed.weight_bytes(),
+            "weight_bytes": sum(int(p.data.nbytes) for p in model.parameters())}
+
+
 def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     from .trace import _under
     keep = _Preserved(model)
@@ -602,6 +622,7 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
                     y = _call(model, inputs)
                     y.backward(Tensor(np.ones(y.shape, y.dtype)))
                 measured["measured_train_s"] = _median_time(step, repeats)[0]
+            measured.update(_packed_measures(model, inputs, repeats))
     finally:
         keep.restore()
 
@@ -697,7 +718,8 @@ class Comparison:
             ("ops_forward_papers", "OPs, papers' count"), ("flops_backward", "FLOPs backward"),
             ("peak_activation_bytes", "peak activations"), ("intensity", "intensity (OPs/B)"),
             ("est_latency_forward_s", "roofline latency"), ("est_energy_forward_j", "energy (45 nm est.)"),
-            ("measured_latency_s", "measured latency"), ("throughput", "throughput (samples/s)")]
+            ("measured_latency_s", "measured latency"), ("throughput", "throughput (samples/s)"),
+            ("packed_latency_s", "packed 1-bit latency"), ("packed_weight_bytes", "packed model's bytes")]
 
     def __init__(self, reports):
         self.reports = reports

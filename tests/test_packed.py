@@ -163,3 +163,20 @@ def test_stochastic_sign_layers_are_deterministic_in_the_packed_model():
     model = trained(model, (16, 8))
     x = mg.tensor(RNG.standard_normal((4, 8)).astype(np.float32))
     np.testing.assert_array_equal(pack(model)(x).numpy(), model(x).numpy())
+
+
+def test_profile_measures_the_packed_model_beside_the_float_and_float_emulated_ones():
+    mg.manual_seed(8)
+    binary = trained(bnn_mlp((16, 128, 128)), (32, 16))
+    floats = nn.Sequential(nn.Linear(16, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
+                           nn.Linear(128, 10)).eval()
+    x = mg.tensor(RNG.standard_normal((20, 16)).astype(np.float32))
+    report = mg.profile([floats, binary], x, names=["float", "binary"], backward=False, repeats=3, threads=1)
+    t = report[1].totals
+    assert t["packed_latency_s"] > 0 and t["packed_weight_bytes"] == pack(binary).weight_bytes()
+    assert t["weight_bytes"] == sum(p.data.nbytes for p in binary.parameters())
+    assert "packed_latency_s" not in report[0].totals  # a float model has nothing to pack
+    text = report.to_text()
+    assert "packed 1-bit latency" in text and "packed model's bytes" in text
+    assert "packed 1-bit inference (mg.nn.binary.pack, eval mode)" in mg.profile(binary, x, backward=False,
+                                                                                 repeats=3).to_text()
