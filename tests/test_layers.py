@@ -89,8 +89,7 @@ def test_norm_modules_match_pytorch_in_train_and_eval(name, args, kwargs, shape)
     for p in ours.parameters():  # parameters away from their initial values, so that a mix-up shows
         p.data[...] = RNG.standard_normal(p.shape)
     theirs.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in ours.state_dict().items()})
-    want = repr(theirs).replace(", bias=True", "") if "BatchNorm" in name else repr(theirs)
-    assert repr(ours) == want  # (our BatchNorm leaves out PyTorch 2.13's 'bias=True', as earlier releases)
+    assert repr(ours) == repr(theirs)
     for mode in (True, False, True):
         ours.train(mode), theirs.train(mode)
         check_module(ours, theirs, shape)
