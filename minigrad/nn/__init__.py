@@ -30,3 +30,5 @@ __all__ = (["init", "functional", "Module", "Parameter", "RemovableHandle", "Wei
             "BinaryConv2d", "BinaryLinear", "LSQ", "PACT", "QuantConv2d", "QuantLinear", "Quantize", "Sign"]
            + [name for family in (activation, container, conv, dropout, flatten, linear, loss, normalization, pooling,
                                   sampling, sparse) for name in family.__all__])
+from .attention import *  # noqa: E402,F401,F403
+__all__ += attention.__all__  # noqa: F405 (the attention family: minigrad/nn/attention.py)

@@ -10,6 +10,7 @@ __all__ = [name for family in (activation, conv, dense, loss, norm, pool, regula
            for name in family.__all__]
 
 from .activation import *  # noqa: E402,F401,F403
+from .attention import *  # noqa: E402,F401,F403
 from .conv import *  # noqa: E402,F401,F403
 from .dense import *  # noqa: E402,F401,F403
 from .loss import *  # noqa: E402,F401,F403
@@ -18,3 +19,4 @@ from .pool import *  # noqa: E402,F401,F403
 from .regularization import *  # noqa: E402,F401,F403
 from .sampling import *  # noqa: E402,F401,F403
 from .sparse import *  # noqa: E402,F401,F403
+__all__ += attention.__all__  # noqa: E402,F405 (the attention family: minigrad/nn/functional/attention.py)
