@@ -9,7 +9,7 @@ The metrics, and which depend on the hardware:
 
 | metric | what it measures | hardware independent |
 | --- | --- | --- |
-| parameter size | memory footprint (bytes at real precision: 1 bit per binary weight, k per k-bit) | yes |
+| parameter size | memory footprint (bytes at real precision: 1 bit per binary weight, k per k-bit, log2 3 = 1.58 per ternary one (2 packed)) | yes |
 | FLOPs, MACs, BOPs, OPs | operations the model needs (OPs = BOPs/64 + FLOPs) | yes |
 | arithmetic intensity | FLOPs per byte moved: where the model sits on the roofline | yes |
 | peak activation memory | bytes of the arrays ops make from the input and keep, alive at once (measured here) | no: it is a property of the implementation too |
@@ -23,6 +23,12 @@ does. Many papers and fvcore count one "FLOP" per MAC (and skip elementwise ops)
 meaning MACs. The report gives both: `ops_forward` (BOPs/64 + FLOPs) and `ops_forward_papers` (BOPs/64 + MACs).
 The 64 is word-level parallelism: a 64-bit XNOR and a popcount do 64 binary multiply-adds at once
 (`BOP_WORD`); the energy table prices one such word as one 64-bit integer add, so the two agree.
+
+Ternary weights (BitNet b1.58's {-1, 0, +1}, `mg.nn.BitLinear`): a product with them needs no multiplication, so
+the tracer counts its additions (FLOPs, no MACs) in the category 'ternary', reported apart ("ternary adds"); the
+energy table prices them as 8-bit integer additions, BitNet b1.58's own accounting (its activations are 8-bit), an
+assumption stated in the report. A ternary weight counts log2 3 = 1.58 bits at real precision and 2 bits packed
+(four a byte; `packed_param_bytes`).
 
 Counts come from the tracer (`mg.trace`): forward is one call of the model; backward is the backward of the
 output with a gradient of ones (no loss op). Ops whose inputs are parameters only (sign(W) of a binary layer,
@@ -179,6 +185,10 @@ class EnergyTable:
     pj: dict
     bop_pj: float
     bop_note: str
+    ternary_add: str = "int8_add"
+    ternary_note: str = ("a ternary product's additions (category 'ternary') are priced as 8-bit integer adds, as "
+                         "BitNet b1.58 (Ma et al. 2024) accounts for its 8-bit activations (an assumption: the "
+                         "accumulators are wider)")
 
     def precision(self, dtype):
         return "fp16" if np.dtype(dtype).itemsize == 2 else "fp32"
@@ -188,6 +198,8 @@ class EnergyTable:
         p = self.precision(record.out_dtype)
         mult, add = self.pj[f"{p}_mult"], self.pj[f"{p}_add"]
         pj = record.macs * (mult + add) + (record.flops - 2 * record.macs) * add + record.bops * self.bop_pj
+        if record.category == "ternary":  # additions of 8-bit levels selected by ternary weights
+            pj += record.flops * (self.pj[self.ternary_add] - add)
         pj += record.bytes / 8 * self.pj["sram_32kb_64bit"]
         return pj * 1e-12
 
@@ -427,6 +439,13 @@ def _param_stats(params):
     return count, nbytes
 
 
+def _packed_bytes(params):
+    """Parameter bytes as stored packed: `packed_bits` where a parameter declares it (2 per ternary weight), its
+    bits at real precision otherwise."""
+    return sum(getattr(p, "packed_bits", getattr(p, "bits", p.dtype.itemsize * 8)) * int(p.size) / 8
+               for p in params if p is not None)
+
+
 # ---- the report ---------------------------------------------------------------------------------------
 def _independent(metric, independent):
     """The "hardware independent" cell: energy depends on the hardware, but this estimate does not follow it."""
@@ -450,6 +469,7 @@ class Report:
     totals: dict
     layers: list = field(default_factory=list)
     uncounted: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # conventions this report needed (e.g. how ternary adds are priced)
 
     # -- renderings --
     def metrics_table(self):
@@ -467,7 +487,9 @@ class Report:
             return {
                 "parameter size": human(t["param_bytes"], "B"),
                 "FLOPs (and MACs)": human(t["flops_forward"]) + (f" + {human(t['bops_forward'])} BOPs"
-                                                                 if t["bops_forward"] else ""),
+                                                                 if t["bops_forward"] else "")
+                + (f" (of which {human(t['ternary_adds_forward'])} ternary adds)"
+                   if t.get("ternary_adds_forward") else ""),
                 "latency": f"{lat * 1e3:.3f} ms" if lat is not None else f"{est * 1e3:.4f} ms (roofline)",
                 "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ (45 nm)",
                 "throughput": f"{t['throughput']:.0f} /s" if t.get("throughput") else "-",
@@ -476,7 +498,9 @@ class Report:
         values = {
             "parameter size": f"{human(t['params'])} params, {human(t['param_bytes'], 'B')}",
             "FLOPs (and MACs)": f"{human(t['flops_forward'])} FLOPs, {human(t['macs_forward'])} MACs, "
-                                f"{human(t['bops_forward'])} BOPs (forward)",
+                                f"{human(t['bops_forward'])} BOPs (forward)"
+                                + (f"; {human(t['ternary_adds_forward'])} of the FLOPs are ternary additions"
+                                   if t.get("ternary_adds_forward") else ""),
             "latency": (f"{lat * 1e3:.3f} ms measured, {t['est_latency_forward_s'] * 1e3:.4f} ms roofline"
                         if lat is not None else f"{t['est_latency_forward_s'] * 1e3:.4f} ms roofline"),
             "energy": f"{t['est_energy_forward_j'] * 1e6:.3f} uJ per batch (fixed 45 nm estimate)",
@@ -506,8 +530,13 @@ class Report:
             lines.append(f"  weight preparation (once per weight update, not per batch; e.g. sign(W)): "
                          f"{human(t['weight_prep_flops'])} FLOPs, a {human(t['weight_prep_bytes'], 'B')} copy of the "
                          "weights; not in the forward counts")
+        packed = t.get("packed_param_bytes")
         lines.append(f"  parameters    {t['params']:>12,} ({human(t['param_bytes'], 'B')} at real precision, "
-                     f"{human(t['param_bytes_float32'], 'B')} as float32)")
+                     + (f"{human(packed, 'B')} packed, " if packed is not None and packed != t["param_bytes"] else "")
+                     + f"{human(t['param_bytes_float32'], 'B')} as float32)")
+        if t.get("ternary_adds_forward"):
+            lines.append(f"  ternary adds  {human(t['ternary_adds_forward']):>12} forward (additions of a product with "
+                         "ternary weights: FLOPs without MACs)")
         lines.append(f"  peak activations {human(t['peak_activation_bytes'], 'B'):>9}"
                      + (f" (forward); {human(t['peak_training_bytes'], 'B')} over forward + backward"
                         if t.get("peak_training_bytes") is not None else " (forward, no graph)")
@@ -521,6 +550,7 @@ class Report:
                      + (f", {t['est_energy_train_j'] * 1e6:.3f} uJ training step"
                         if t.get("est_energy_train_j") is not None else ""))
         lines.append(f"    (energy table: {self.energy_table})")
+        lines += [f"    ({note})" for note in self.notes]
         if t.get("measured_latency_s") is not None:
             lines.append(f"  measured latency {t['measured_latency_s'] * 1e3:.3f} ms forward (median of "
                          f"{t['repeats']}, {_threads_note(t)}), throughput {t['throughput']:.0f} samples/s"
@@ -542,7 +572,7 @@ class Report:
     def to_dict(self):
         return {"model": self.model, "batch_size": self.batch_size, "hardware": asdict(self.hardware),
                 "energy_table": self.energy_table, "totals": dict(self.totals), "layers": [dict(r) for r in self.layers],
-                "uncounted": list(self.uncounted),
+                "uncounted": list(self.uncounted), "notes": list(self.notes),
                 "metrics": [{"metric": m, "what": w, "affects": a, "affected_by": b, "hardware_independent": i}
                             for m, w, a, b, i in METRICS]}
 
@@ -641,6 +671,9 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
     ops_fwd = f["bops"] / BOP_WORD + f["flops"]
     totals = {
         "params": count, "param_bytes": nbytes, "param_bytes_float32": 4 * count,
+        "packed_param_bytes": _packed_bytes(model.parameters()),
+        "ternary_adds_forward": sum(r.flops for r in fwd if r.category == "ternary"),
+        "ternary_adds_backward": sum(r.flops for r in bwd if r.category == "ternary") if backward else None,
         "flops_forward": f["flops"], "macs_forward": f["macs"], "bops_forward": f["bops"], "ops_forward": ops_fwd,
         "ops_forward_papers": f["bops"] / BOP_WORD + f["macs"],
         "flops_backward": b["flops"] if backward else None, "macs_backward": b["macs"] if backward else None,
@@ -668,13 +701,15 @@ def _profile_one(model, inputs, backward, hw, energy, repeats, name, measure):
         layers.append({
             "layer": path or "(model)", "type": type(module).__name__, "params": pcount, "param_bytes": pbytes,
             "flops_forward": tf["flops"], "macs_forward": tf["macs"], "bops_forward": tf["bops"],
+            "ternary_adds_forward": sum(r.flops for r in lf if r.category == "ternary"),
             "flops_backward": tb["flops"] if backward else None, "macs_backward": tb["macs"] if backward else None,
             "activation_bytes": sum(r.bytes_written for r in lf),
             "intensity": ops / tf["bytes"] if tf["bytes"] else 0.0,
             "est_latency_forward_s": tf["est_latency_s"],
             "est_energy_forward_j": tf["energy_j"] + energy.dram_energy(pbytes)})
     uncounted = sorted({r.name for r in tr.uncounted()})
-    return Report(name, batch, hw, f"{energy.name}: {energy.source}", totals, layers, uncounted)
+    notes = [f"energy: {energy.ternary_note}"] if totals["ternary_adds_forward"] else []
+    return Report(name, batch, hw, f"{energy.name}: {energy.source}", totals, layers, uncounted, notes)
 
 
 def profile(model, example_input, backward=True, hardware="this-machine", energy=HOROWITZ_45NM, repeats=None,
@@ -713,7 +748,9 @@ class Comparison:
     """Several reports side by side, and whether ranking by parameters, FLOPs and measured latency agree
     (they often do not: "The Efficiency Misnomer", Dehghani et al., ICLR 2022 / arXiv 2021)."""
 
-    ROWS = [("params", "parameters"), ("param_bytes", "parameter bytes"), ("flops_forward", "FLOPs forward"),
+    ROWS = [("params", "parameters"), ("param_bytes", "parameter bytes"),
+            ("packed_param_bytes", "parameter bytes, packed"), ("flops_forward", "FLOPs forward"),
+            ("macs_forward", "MACs forward"), ("ternary_adds_forward", "ternary adds forward"),
             ("bops_forward", "BOPs forward"), ("ops_forward", "OPs forward"),
             ("ops_forward_papers", "OPs, papers' count"), ("flops_backward", "FLOPs backward"),
             ("peak_activation_bytes", "peak activations"), ("intensity", "intensity (OPs/B)"),
@@ -783,6 +820,7 @@ class Comparison:
         out = [f"OPs = BOPs/{BOP_WORD} + FLOPs with one MAC = 2 FLOPs (torch.utils.flop_counter's count); "
                f"the papers' count is BOPs/{BOP_WORD} + MACs (one MAC = 1 FLOP, as Bi-Real Net, ReActNet, fvcore)",
                "energy: Horowitz's 45 nm table (ISSCC 2014) whatever the hardware: a fixed 45 nm estimate"]
+        out += list(dict.fromkeys(note for r in self.reports for note in r.notes))
         timed = [r for r in self.reports if r.totals.get("measured_latency_s") is not None]
         if timed:
             out.append(f"measured with {_threads_note(timed[0].totals)}; timings vary with threads, warm-up and load")

@@ -33,7 +33,7 @@ from .tensor import Tensor, default_rng
 __all__ = ["Surrogate", "Identity", "Clipped", "ApproxSign", "SwishSign", "Tanh", "HardSigmoid", "ReLU",
            "ClippedReLU", "Zero", "sign", "heaviside", "round", "floor", "ceil", "quantize", "fake_quantize",
            "stochastic_sign", "ternarize", "lsq", "pact", "surrogates", "set_default", "plot", "OPS", "FUNCTIONS",
-           "CATALOGUE"]
+           "CATALOGUE", "absmean_ternary", "absmax_quantize"]
 
 
 # ---- surrogates ---------------------------------------------------------------------------------
@@ -535,6 +535,36 @@ class Ternarize(Function):
     cost = per_element(1)
 
 
+class AbsmeanTernary(Function):
+    """The rounding step of BitNet b1.58's weight quantizer (Ma et al. 2024, "The Era of 1-bit LLMs"):
+    clip(round(u), -1, 1), one of -1, 0, +1, where u = W / gamma and gamma = mean|W| (see `absmean_ternary`).
+    Default surrogate: Identity, the straight-through estimator of the authors' code (w + (quant(w) - w).detach());
+    Clipped(1.5) would pass the gradient only where u rounds into [-1, 1]."""
+    name = "absmean_ternary"
+    default_rule = Identity()
+
+    @staticmethod
+    def forward(ctx, u):
+        ctx.save_for_backward(u)
+        return np.clip(np.round(u.data), -1, 1) + 0.0  # + 0.0: no -0. in the levels
+
+    cost = per_element(1)
+
+
+class AbsmaxQuantize(Function):
+    """The rounding step of BitNet's b-bit activation quantizer (Wang et al. 2023, "BitNet"; Ma et al. 2024):
+    clip(round(u), -2^(b-1), 2^(b-1) - 1), an integer level, where u = x Q_b / max|x| (see `absmax_quantize`).
+    Default surrogate: Identity (the authors' straight-through estimator)."""
+    name = "absmax_quantize"
+    default_rule = Identity()
+
+    @staticmethod
+    def forward(ctx, u, bits=8):
+        ctx.save_for_backward(u)
+        return np.clip(np.round(u.data), -2 ** (bits - 1), 2 ** (bits - 1) - 1) + 0.0
+
+    cost = per_element(1)
+
 class LSQ(Op):
     """Learned step size quantization (Esser et al. 2020, "Learned Step Size Quantization"):
 
@@ -599,7 +629,7 @@ class PACT(Op):
 
 
 OPS = {cls.name: cls for cls in (Sign, Heaviside, Round, Floor, Ceil, Quantize, FakeQuantize, StochasticSign,
-                                 Ternarize, LSQ, PACT)}
+                                 Ternarize, LSQ, PACT, AbsmeanTernary, AbsmaxQuantize)}
 for _name, _cls in OPS.items():
     if Function.registry.get(_name) is not _cls:
         raise ImportError(f"minigrad.ste: another op already took the name '{_name}'")
@@ -770,9 +800,47 @@ def pact(x, alpha, bits):
     return PACT.apply(x, alpha, bits)
 
 
+def absmean_ternary(weight, eps=1e-5, surrogate=None):
+    """BitNet b1.58's ternary weight quantizer (Ma et al. 2024, "The Era of 1-bit LLMs", eq. 1-3):
+
+        gamma = max(mean |W|, eps),   W~ = RoundClip(W / gamma, -1, 1) = clip(round(W / gamma), -1, 1)
+
+    Returns (W~, gamma): W~ holds only -1, 0 and +1 (a product with it needs additions only) and W ~ gamma W~.
+    gamma is a Python float, a constant (no gradient through it, as in the authors' code). The gradient reaches W
+    through the division (1 / gamma) and the op `absmean_ternary`, whose rule is the surrogate (default Identity, so
+    gamma W~ passes the gradient straight through to W)."""
+    w = lift(weight)
+    if not eps > 0:
+        raise ValueError(f"absmean_ternary: eps must be > 0, got {eps}")
+    gamma = max(float(np.abs(w.data).mean()) if w.size else 0.0, float(eps))
+    return _apply(AbsmeanTernary, w / gamma, surrogate=surrogate), gamma
+
+
+def absmax_quantize(x, bits=8, dim=-1, eps=1e-5, surrogate=None):
+    """BitNet's absmax activation quantizer, per token (dim=-1: b1.58) or per tensor (dim=None: BitNet's training):
+
+        s = Q_b / max(max |x| along dim, eps),  Q_b = 2^(bits-1) - 1,   x~ = clip(round(x s), -Q_b - 1, Q_b)
+
+    Returns (x~, s): x~ holds integer levels (127 at most in size for 8 bits) and x ~ x~ / s. s is a constant tensor
+    (keepdim shape); the gradient reaches x through the product (s) and the op `absmax_quantize`, whose rule is the
+    surrogate (default Identity, so x~ / s passes the gradient straight through)."""
+    x = lift(x)
+    bits = _check_bits("absmax_quantize", bits, least=2)
+    if not eps > 0:
+        raise ValueError(f"absmax_quantize: eps must be > 0, got {eps}")
+    if dim is None:
+        amax = np.abs(x.data).max(initial=0.0).reshape((1,) * x.ndim)
+    else:
+        if not -x.ndim <= dim < x.ndim:
+            raise IndexError(f"absmax_quantize: dim {dim} is out of range for an input of {x.ndim} dims")
+        amax = np.abs(x.data).max(axis=dim, keepdims=True, initial=0.0)
+    scale = Tensor._wrap(((2 ** (bits - 1) - 1) / np.maximum(amax, eps)).astype(x.dtype))
+    return _apply(AbsmaxQuantize, x * scale, bits, surrogate=surrogate), scale
+
 FUNCTIONS = {"sign": sign, "heaviside": heaviside, "round": round, "floor": floor, "ceil": ceil,
              "quantize": quantize, "fake_quantize": fake_quantize, "stochastic_sign": stochastic_sign,
-             "ternarize": ternarize, "lsq": lsq, "pact": pact}
+             "ternarize": ternarize, "lsq": lsq, "pact": pact, "absmean_ternary": absmean_ternary,
+             "absmax_quantize": absmax_quantize}
 
 
 # ---- plots ----------------------------------------------------------------------------------------

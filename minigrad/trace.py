@@ -47,7 +47,9 @@ _ARRAYS = (Tensor, np.ndarray)
 __all__ = ["trace", "Tracer", "OpRecord", "Table", "human", "tracing_overhead"]
 
 PHASES = ("forward", "backward", "optimizer")
-CATEGORIES = ("dot", "elementwise", "reduction", "movement")
+CATEGORIES = ("dot", "elementwise", "reduction", "movement", "ternary")
+# 'ternary': products with a ternary operand ({-1, 0, +1}: BitNet b1.58's weights), counted as additions
+# (FLOPs, no MACs), apart from the float products ('dot') so that float and ternary models compare fairly.
 
 
 def human(n, unit=""):

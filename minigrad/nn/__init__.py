@@ -32,3 +32,5 @@ __all__ = (["init", "functional", "Module", "Parameter", "RemovableHandle", "Wei
                                   sampling, sparse) for name in family.__all__])
 from .attention import *  # noqa: E402,F401,F403
 __all__ += attention.__all__  # noqa: F405 (the attention family: minigrad/nn/attention.py)
+from .bitnet import BitLinear, TernaryParameter  # noqa: E402 (BitNet b1.58: minigrad/nn/bitnet.py)
+__all__ += ["BitLinear", "TernaryParameter"]
