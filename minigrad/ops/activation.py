@@ -9,7 +9,7 @@ import numpy as np
 
 from . import special, xp
 from ._common import array_of, lift, per_element, unbroadcast
-from .elementwise import Op, Unary, _check_broadcast, _not_for, meta_of
+from .elementwise import Op, Unary, _check_broadcast, _not_for, meta_of, opmath
 
 _SQRT_HALF = float(np.sqrt(0.5))
 _INV_SQRT_2PI = float(1 / np.sqrt(2 * np.pi))
@@ -58,10 +58,12 @@ class Gelu(Op):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
         ctx.save_for_backward(a)
         ctx.approximate = approximate
-        x = a.data
+        x = opmath(a.data)
         if approximate == "tanh":
-            return 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-        return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+            y = 0.5 * x * (1 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+        else:
+            y = 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+        return y.astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -83,10 +85,10 @@ class Elu(Op):
     second derivative there is 0 (PyTorch's elu_double_backward masks a < 0)."""
     @staticmethod
     def forward(ctx, a, alpha, scale, s):
-        x = a.data
+        x = opmath(a.data)
         ctx.save_for_backward(a)
         ctx.masks, ctx.constants = (x <= 0, x < 0), (alpha, scale, s)
-        return np.where(x <= 0, np.expm1(np.minimum(x, 0) * s) * (alpha * scale), x * scale)
+        return np.where(x <= 0, np.expm1(np.minimum(x, 0) * s) * (alpha * scale), x * scale).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -115,10 +117,11 @@ class Softplus(Op):
     da = g sigmoid(beta a), and g on the tail; the second derivative is 0 from beta a = threshold on (PyTorch's)."""
     @staticmethod
     def forward(ctx, a, beta=1.0, threshold=20.0):
-        z = a.data * beta
+        x = opmath(a.data)
+        z = x * beta
         ctx.save_for_backward(a)
         ctx.masks, ctx.beta = (z > threshold, z < threshold), beta
-        return np.where(z > threshold, a.data, np.logaddexp(0, z) / beta)
+        return np.where(z > threshold, x, np.logaddexp(0, z) / beta).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -180,10 +183,10 @@ class Hardswish(Op):
     at the corners PyTorch's values: 0 at -3, g at 3."""
     @staticmethod
     def forward(ctx, a):
-        x = a.data
+        x = opmath(a.data)
         ctx.save_for_backward(a)
         ctx.inner, ctx.above = (x > -3) & (x < 3), x >= 3
-        return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+        return (x * np.minimum(np.maximum(x + 3, 0), 6) / 6).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):

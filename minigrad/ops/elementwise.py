@@ -178,6 +178,11 @@ def meta_of(x):
     return x.shape, x.dtype
 
 
+def opmath(x):
+    """x in the dtype PyTorch's CPU kernels compute in: float16 arrays in float32 (round the result back once)."""
+    return x.astype(np.float32) if getattr(x, "dtype", None) == np.float16 else x
+
+
 def own_rule(cls, rule):
     """A shared rule as cls's own backward, so graphs and traces name it `Tan.backward`, not the base's."""
     def backward(ctx, g):
@@ -197,7 +202,7 @@ class Unary(Op):
     def forward(ctx, a):
         if not ctx.op.saves_output:
             ctx.save_for_backward(a)
-        return ctx.op.f(a.data)
+        return ctx.op.f(opmath(a.data)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -324,8 +329,8 @@ class Lerp(Op):
     @staticmethod
     def forward(ctx, a, b, w):
         ctx.save_for_backward(a, b, w)
-        x, y, t = a.data, b.data, _data(w)
-        return np.where(np.abs(t) < 0.5, x + t * (y - x), y - (y - x) * (1 - t))
+        x, y, t = opmath(a.data), opmath(b.data), opmath(_data(w))
+        return np.where(np.abs(t) < 0.5, x + t * (y - x), y - (y - x) * (1 - t)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
