@@ -20,7 +20,8 @@ p.add_argument("--dtype", default="float32")
 ARGS = p.parse_args()
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.dirname(HERE)]  # harness, and the minigrad of this tree (not an installed one)
 
 import numpy as np  # noqa: E402
 
@@ -35,47 +36,60 @@ try:
 except ImportError:
     torch = None
 
-# name: (function, input shape, weight shape, keyword arguments); weights as PyTorch lays them out
+def F(lib):
+    return lib.nn.functional
+
+
+def _conv(fn_name, **kw):
+    return lambda lib, x, w, b: getattr(F(lib), fn_name)(x, w, b, **kw)
+
+
+def _block(lib, x, w1, g1, b1, w2, g2, b2):
+    """A CIFAR ResNet-20 basic block: conv-bn-relu-conv-bn, plus the input, relu (batch statistics)."""
+    f = F(lib)
+    h = f.relu(f.batch_norm(f.conv2d(x, w1, None, padding=1), None, None, g1, b1, training=True))
+    return f.relu(f.batch_norm(f.conv2d(h, w2, None, padding=1), None, None, g2, b2, training=True) + x)
+
+
+def _pool(fn_name, *args, **kw):
+    return lambda lib, x: getattr(F(lib), fn_name)(x, *args, **kw)
+
+
+# name: (forward of (lib, *tensors), the tensors' shapes); every tensor requires grad
 CASES = {
-    "resnet20": ("conv2d", (32, 16, 32, 32), (16, 16, 3, 3), dict(padding=1)),            # CIFAR ResNet-20 block
-    "resnet20-down": ("conv2d", (32, 16, 32, 32), (32, 16, 3, 3), dict(stride=2, padding=1)),
-    "1x1": ("conv2d", (32, 64, 16, 16), (128, 64, 1, 1), {}),
-    "1x1-stride2": ("conv2d", (32, 16, 32, 32), (32, 16, 1, 1), dict(stride=2)),         # ResNet shortcut
-    "depthwise": ("conv2d", (32, 64, 16, 16), (64, 1, 3, 3), dict(padding=1, groups=64)),
-    "grouped": ("conv2d", (32, 64, 16, 16), (64, 16, 3, 3), dict(padding=1, groups=4)),
-    "conv1d": ("conv1d", (32, 64, 128), (64, 64, 5), dict(padding=2)),
-    "conv3d": ("conv3d", (8, 8, 16, 16, 16), (16, 8, 3, 3, 3), dict(padding=1)),
-    "transpose2d": ("conv_transpose2d", (32, 32, 16, 16), (32, 16, 4, 4), dict(stride=2, padding=1)),
+    "resnet20": (_conv("conv2d", padding=1), [(32, 16, 32, 32), (16, 16, 3, 3), (16,)]),   # 3x3 16->16 on 32x32
+    "resnet20-down": (_conv("conv2d", stride=2, padding=1), [(32, 16, 32, 32), (32, 16, 3, 3), (32,)]),
+    "resnet20-block": (_block, [(32, 16, 32, 32), (16, 16, 3, 3), (16,), (16,), (16, 16, 3, 3), (16,), (16,)]),
+    "1x1": (_conv("conv2d"), [(32, 64, 16, 16), (128, 64, 1, 1), (128,)]),
+    "1x1-stride2": (_conv("conv2d", stride=2), [(32, 16, 32, 32), (32, 16, 1, 1), (32,)]),   # ResNet shortcut
+    "depthwise": (_conv("conv2d", padding=1, groups=64), [(32, 64, 16, 16), (64, 1, 3, 3), (64,)]),
+    "depthwise-s2": (_conv("conv2d", stride=2, padding=1, groups=64), [(32, 64, 16, 16), (64, 1, 3, 3), (64,)]),
+    "grouped": (_conv("conv2d", padding=1, groups=4), [(32, 64, 16, 16), (64, 16, 3, 3), (64,)]),
+    "conv1d": (_conv("conv1d", padding=2), [(32, 64, 128), (64, 64, 5), (64,)]),
+    "conv3d": (_conv("conv3d", padding=1), [(8, 8, 16, 16, 16), (16, 8, 3, 3, 3), (16,)]),
+    "transpose2d": (_conv("conv_transpose2d", stride=2, padding=1), [(32, 32, 16, 16), (32, 16, 4, 4), (16,)]),
+    "maxpool-3s2": (_pool("max_pool2d", 3, 2, 1), [(32, 16, 32, 32)]),
+    "avgpool-2": (_pool("avg_pool2d", 2), [(32, 16, 32, 32)]),
+    "adaptive-avg": (_pool("adaptive_avg_pool2d", 3), [(32, 64, 7, 7)]),
 }
 
 
 def make_case(name, dtype):
-    fn_name, xs, ws, kw = CASES[name]
+    fn, shapes = CASES[name]
     rng = np.random.default_rng(0)
-    x, w = rng.standard_normal(xs).astype(dtype), rng.standard_normal(ws).astype(dtype)
-    bias_len = ws[1] * kw.get("groups", 1) if "transpose" in fn_name else ws[0]
-    b = rng.standard_normal(bias_len).astype(dtype)
-    y_shape = tuple(getattr(torch.nn.functional, fn_name)(torch.from_numpy(x), torch.from_numpy(w),
-                                                          torch.from_numpy(b), **kw).shape)
-    g = rng.standard_normal(y_shape).astype(dtype)
-    contenders = {}
-    mg_fn = getattr(F, fn_name, None)
-    if mg_fn is not None:
-        mx, mw, mb = (mg.tensor(a, requires_grad=True) for a in (x, w, b))
-        mgrad = mg.tensor(g)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    g = rng.standard_normal(tuple(fn(torch, *map(torch.from_numpy, arrays)).shape)).astype(dtype)
 
-        def run_mg():
-            mx.grad = mw.grad = mb.grad = None
-            mg_fn(mx, mw, mb, **kw).backward(mgrad)
-        contenders["minigrad"] = run_mg
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tgrad, t_fn = torch.from_numpy(g), getattr(torch.nn.functional, fn_name)
+    def contender(lib, make, upstream):
+        tensors = [make(a) for a in arrays]
 
-    def run_torch():
-        tx.grad = tw.grad = tb.grad = None
-        t_fn(tx, tw, tb, **kw).backward(tgrad)
-    contenders["torch"] = run_torch
-    return contenders
+        def step():
+            for t in tensors:
+                t.grad = None
+            fn(lib, *tensors).backward(upstream)
+        return step
+    return {"minigrad": contender(mg, lambda a: mg.tensor(a, requires_grad=True), mg.tensor(g)),
+            "torch": contender(torch, lambda a: torch.tensor(a, requires_grad=True), torch.from_numpy(g))}
 
 
 def main():
@@ -83,19 +97,15 @@ def main():
     if torch is None:
         sys.exit("benchmarks/conv.py compares against PyTorch: install it (make bench-torch)")
     names = [n for n in ARGS.only.split(",") if n] or list(CASES)
-    print(f"fwd+bwd, {ARGS.dtype}, {ARGS.threads} BLAS thread(s), {ARGS.rounds} interleaved rounds, {clock}; "
-          "ratio = median paired minigrad/torch (ratio of the minima)")
+    print(f"forward + backward, {ARGS.dtype}, {ARGS.threads} BLAS thread(s), {ARGS.rounds} interleaved rounds, {clock}")
+    print("best time of minigrad and of torch per call; ratio = median over rounds of the paired ratio minigrad/torch "
+          "(ratio of the best times)")
     for name in names:
         contenders = make_case(name, np.dtype(ARGS.dtype))
-        fn_name, xs, ws, kw = CASES[name]
-        label = f"{name:<14} {fn_name}{xs} w{ws} {kw}"
-        if "minigrad" not in contenders:
-            print(f"{label}: minigrad has no {fn_name}")
-            continue
         times = interleaved(contenders, ARGS.rounds)
         mg_min, t_min = np.min(times["minigrad"]), np.min(times["torch"])
-        print(f"{label}\n    minigrad {fmt_time(mg_min):>10}   torch {fmt_time(t_min):>10}   "
-              f"ratio {paired_ratio(times, 'minigrad', 'torch'):.2f} ({mg_min / t_min:.2f})", flush=True)
+        print(f"{name:<15} {fmt_time(mg_min):>10}  torch {fmt_time(t_min):>10}   ratio "
+              f"{paired_ratio(times, 'minigrad', 'torch'):.2f} ({mg_min / t_min:.2f})", flush=True)
 
 
 if __name__ == "__main__":

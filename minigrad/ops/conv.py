@@ -457,95 +457,105 @@ def conv_transpose(y, weight, win, sizes, groups=1):
     return ConvTranspose.apply(lift(y), lift(weight), win, groups, tuple(sizes))
 
 
-# ---- the window maximum of max pooling ---------------------------------------------------------------
+# ---- max pooling: the argmax of each window, then a gather -------------------------------------------
 def window_argmax(w):
-    """(maximum, index) over axis -2 of windows (..., K, L), as PyTorch's pooling kernels choose: the first
-    maximum, or the last NaN of a window holding one. A loop over the K window entries (argmax along a middle
-    axis is slow, and knows no such rule for NaN)."""
-    best = w[..., 0, :].copy()
-    index = np.zeros(best.shape, np.intp)
-    nan = w.dtype.kind == "f" and bool(np.isnan(w).any())
-    for k in range(1, w.shape[-2]):
-        entry = w[..., k, :]
-        wins = entry > best
-        if nan:
-            wins |= np.isnan(entry)
-        np.copyto(best, entry, where=wins)
-        np.copyto(index, k, where=wins)
-    return best, index
+    """The index along axis -2 of each window's maximum, for windows (..., K, L), as PyTorch's pooling kernels
+    choose: the first maximum, or the last NaN of a window holding one."""
+    best = w.max(axis=-2)
+    index = np.zeros(best.shape, np.int64)
+    for k in range(w.shape[-2] - 1, -1, -1):  # from the last entry back: the first maximum is written last
+        index = np.where(w[..., k, :] == best, k, index)
+    if w.dtype.kind == "f" and np.isnan(best).any():  # a window holding NaN: its last NaN
+        for k in range(w.shape[-2]):
+            index = np.where(np.isnan(w[..., k, :]), k, index)
+    return index
 
 
-class WindowPick(Op):
-    """The chosen entry of each window (..., K, L) -> (..., L) (bool mask `chosen`, one True per window).
-    dwindows = g at the chosen entries (window_scatter, the adjoint)."""
-    name = "window_pick"
+class WindowArgmax(Op):
+    """Where each window's maximum lies: for windows (N, C, K, L) and `positions` (K, L), the flat input position of
+    each window entry, positions[window_argmax(windows), l] (N, C, L) (an entry in the padding, chosen only when the
+    whole window is -inf, becomes the window's first input cell, as PyTorch). No gradient: an index."""
+    name = "window_argmax"
 
     @staticmethod
-    def forward(ctx, windows, chosen):
-        ctx.chosen = chosen
-        return np.where(chosen, windows.data, 0).sum(axis=-2)
+    def forward(ctx, windows, positions):
+        taps = window_argmax(windows.data)
+        index = positions[taps, np.arange(positions.shape[1])]
+        padding = index < 0
+        if padding.any():
+            first = positions[np.argmax(positions >= 0, axis=0), np.arange(positions.shape[1])]
+            index = np.where(padding, first, index)
+        return index
 
     @staticmethod
-    def backward(ctx, g):
-        return xp.apply(WindowScatter, g, ctx.chosen)
-
-    cost = movement
-
-
-class WindowScatter(Op):
-    """g (..., L) placed at the chosen entry of each window (..., K, L), zeros elsewhere: the adjoint of
-    window_pick.   dg = the chosen entries of the upstream gradient."""
-    name = "window_scatter"
-
-    @staticmethod
-    def forward(ctx, g, chosen):
-        ctx.chosen = chosen
-        return np.where(chosen, g.data[..., None, :], 0)
-
-    @staticmethod
-    def backward(ctx, g):
-        return xp.apply(WindowPick, g, ctx.chosen)
-
-    cost = movement
-
-
-class WindowMax(Op):
-    """y = the maximum of each window (..., K, L) -> (..., L), the first one (PyTorch's rule, see window_argmax).
-    dwindows = g at that entry, 0 elsewhere."""
-    name = "window_max"
-
-    @staticmethod
-    def forward(ctx, windows):
-        best, index = window_argmax(windows.data)
-        ctx.chosen = index[..., None, :] == np.arange(windows.shape[-2])[:, None]
-        return best
-
-    @staticmethod
-    def backward(ctx, g):
-        return xp.apply(WindowScatter, g, ctx.chosen)
-
-    @staticmethod
-    def cost(ctx, out, windows):
+    def cost(ctx, out, windows, positions):
         """One comparison per window entry."""
         return Cost(flops=windows.size, category="reduction")
 
 
+def _plane_positions(index, shape):
+    """Positions in the flattened (N, C, P) array of `index`, positions within each (N, C) plane: (N, C, M), or (M,)
+    for every plane."""
+    n, c, p = shape[0], shape[1], math.prod(shape[2:])
+    return ((np.arange(n * c) * p).reshape(n, c, 1) + index).reshape(-1)
+
+
+class PlaneGather(Op):
+    """y[n, c, m] = x[n, c, index[n, c, m]] (each (N, C) plane of x flattened; index (N, C, M), or (M,) for every
+    plane): the entries max and adaptive pooling pick.   dx = g added back at index (plane_scatter, the adjoint)."""
+    name = "plane_gather"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.args = (index, x.shape)
+        n, c = x.shape[:2]
+        return x.data.reshape(-1)[_plane_positions(index, x.shape)].reshape(n, c, index.shape[-1])
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp.apply(PlaneScatter, g, *ctx.args)
+
+    cost = movement
+
+
+class PlaneScatter(Op):
+    """zeros(shape) with g (N, C, M) added at index within each (N, C) plane, repeats accumulating: the adjoint of
+    plane_gather (one np.bincount).   dg = plane_gather(dout)."""
+    name = "plane_scatter"
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.index = index
+        size = math.prod(shape)
+        out = np.bincount(_plane_positions(index, shape), weights=g.data.reshape(-1), minlength=size)
+        return out.astype(g.dtype, copy=False).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return xp.apply(PlaneGather, g, ctx.index)
+
+    @staticmethod
+    def cost(ctx, out, g, *args):
+        """One add per entry of g."""
+        return Cost(flops=g.size, category="movement")
+
+
 class MaxUnpool(Op):
-    """y (N, C, P) = zeros with y[n, c, index[n, c, i]] = x[n, c, i] (x, index of shape (N, C, I)): max pooling's
-    partial inverse.   dx = g[n, c, index]."""
+    """y (N, C, P) = zeros with y[n, c, index[n, c, i]] = x[n, c, i] (x, index of shape (N, C, I); a repeated index
+    keeps the last value, as PyTorch): max pooling's partial inverse.   dx = plane_gather(g, index)."""
     name = "max_unpool"
 
     @staticmethod
     def forward(ctx, x, index, size):
         n, c = x.shape[:2]
-        ctx.index = (np.arange(n)[:, None, None], np.arange(c)[None, :, None], index)
-        out = np.zeros((n, c, size), x.dtype)
-        out[ctx.index] = x.data
-        return out
+        ctx.index = index
+        out = np.zeros(n * c * size, x.dtype)
+        out[_plane_positions(index, (n, c, size))] = x.data.reshape(-1)
+        return out.reshape(n, c, size)
 
     @staticmethod
     def backward(ctx, g):
-        return g[ctx.index]
+        return xp.apply(PlaneGather, g, ctx.index)
 
     cost = movement
 

@@ -73,24 +73,28 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
-def _starts(win, blocks):
-    """Each window's first position along each dim (in input coordinates), broadcast over the flat L axis."""
-    grids = np.meshgrid(*(np.arange(b) for b in blocks), indexing="ij")
-    return [(g * s - lo).reshape(-1) for g, s, (lo, _) in zip(grids, win.stride, win.pads)]
+def _positions(win, blocks, sizes):
+    """(K, L): the flat input position of every entry of every window (-1 in the padding)."""
+    nd, flat, inside = len(sizes), 0, True
+    for d, (k, s, dil, (lo, _), b, size) in enumerate(zip(win.kernel, win.stride, win.dilation, win.pads, blocks,
+                                                           sizes)):
+        pos = np.arange(b)[None, :] * s - lo + np.arange(k)[:, None] * dil          # (K_d, O_d)
+        shape = [1] * (2 * nd)
+        shape[d], shape[nd + d] = pos.shape
+        pos = pos.reshape(shape)
+        flat, inside = flat * size + pos, inside & (pos >= 0) & (pos < size)
+    flat = np.where(inside, flat, -1)
+    return flat.reshape(math.prod(win.kernel), math.prod(blocks))
 
 
 def _max_pool(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):  # noqa: A002
+    """The argmax of each window (im2col's columns of x, padded with -inf), then x gathered there."""
     x, batched = _input(op, nd, input, "fiu" if nd > 1 else "f")  # PyTorch's max_pool1d has no integer kernel
     win, blocks = _pool_window(op, nd, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode)
-    windows = _windows(x, win, blocks, _lowest(x.dtype))
-    y = _conv.WindowMax.apply(windows).reshape(x.shape[:2] + blocks)
-    if not return_indices:
-        return _unbatched(y, batched)
-    taps = np.unravel_index(_conv.window_argmax(windows.data)[1], win.kernel)
-    flat = 0
-    for tap, start, d, size in zip(taps, _starts(win, blocks), win.dilation, x.shape[2:]):
-        flat = flat * size + start + tap * d
-    return _unbatched((y, Tensor(flat.astype(np.int64).reshape(y.shape))), batched)
+    windows = _windows(x.detach(), win, blocks, _lowest(x.dtype))
+    index = _conv.WindowArgmax.apply(windows, _positions(win, blocks, x.shape[2:]))
+    y = _conv.PlaneGather.apply(x, index.data).reshape(x.shape[:2] + blocks)
+    return _unbatched((y, index.reshape(y.shape)) if return_indices else y, batched)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
@@ -208,7 +212,7 @@ def _adaptive_windows(x, out):
     k, length = math.prod(t.shape[0] for t in taps), math.prod(out)
     flat, ok = flat.reshape(k, length), np.broadcast_to(ok, flat.shape).reshape(k, length)
     n, c = x.shape[:2]
-    return x.reshape(n, c, -1)[:, :, flat], ok, flat
+    return _conv.PlaneGather.apply(x, flat.reshape(-1)).reshape(n, c, k, length), ok, flat
 
 
 def _divides(sizes, out):
@@ -257,13 +261,10 @@ def _adaptive_max_pool(op, nd, input, output_size, return_indices):  # noqa: A00
         return _unbatched(_max_pool(op, nd, x, kernel, kernel, 0, 1, False, return_indices), batched)
     if min(out) == 0:
         raise RuntimeError(f"{op}: output_size {out} must be positive")
-    windows, _, flat = _adaptive_windows(x, out)  # a repeated last cell never beats the first maximum
-    y = _conv.WindowMax.apply(windows).reshape(x.shape[:2] + out)
-    if not return_indices:
-        return _unbatched(y, batched)
-    taps = _conv.window_argmax(windows.data)[1]
-    index = np.take_along_axis(flat, taps.reshape(-1, flat.shape[1]), axis=0).reshape(y.shape)
-    return _unbatched((y, Tensor(index.astype(np.int64))), batched)
+    windows, _, flat = _adaptive_windows(x.detach(), out)  # a repeated last cell never beats the first maximum
+    index = _conv.WindowArgmax.apply(windows, flat)
+    y = _conv.PlaneGather.apply(x, index.data).reshape(x.shape[:2] + out)
+    return _unbatched((y, index.reshape(y.shape)) if return_indices else y, batched)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
