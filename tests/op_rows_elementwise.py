@@ -253,5 +253,5 @@ DTYPE_BINARY.update({
     "div_floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
     "floordiv_op": lambda m, a, b: a // b, "mod_op": lambda m, a, b: a % b, "and_op": lambda m, a, b: a & b,
     "lshift_op": lambda m, a, b: a << b, "lerp": lambda m, a, b: m.lerp(a, b, 0.5),
-    "clamp_tensor_min": lambda m, a, b: m.clamp(a, min=b), "clamp_tensor_both": lambda m, a, b: m.clamp(a, b, b),
+    "clamp_tensor_min": lambda m, a, b: m.clamp(a, min=b), "clamp_max_fn": lambda m, a, b: m.clamp_max(a, b), "clamp_tensor_both": lambda m, a, b: m.clamp(a, b, b),
 })

@@ -55,7 +55,7 @@ class Gelu(Op):
     @staticmethod
     def forward(ctx, a, approximate="none"):
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+            raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh' (as PyTorch), not {approximate!r}")
         ctx.save_for_backward(a)
         ctx.approximate = approximate
         x = opmath(a.data)

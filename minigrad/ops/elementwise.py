@@ -504,6 +504,14 @@ def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
 clamp = clip
 
 
+def clamp_min(input, min):  # noqa: A001, A002
+    return clip(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A001, A002
+    return clip(input, max=max)
+
+
 def astype(input, dtype):  # noqa: A002
     return Cast.apply(lift(input), np.dtype(dtype))
 
@@ -553,8 +561,8 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["abs", "add", "astype", "clamp", "clip", "cos", "div", "divide", "erf", "exp", "lerp", "log", "maximum",
-           "minimum", "mul", "neg", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
+__all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "erf", "exp", "lerp",
+           "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
 METHODS = {  # the Tensor's operators and methods from this family
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
@@ -565,5 +573,6 @@ METHODS = {  # the Tensor's operators and methods from this family
     "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
     "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
+    "clamp_min": clamp_min, "clamp_max": clamp_max,
     "astype": astype, "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
 }
