@@ -20,6 +20,6 @@ from .trace import trace
 from .viz import explain
 from . import viz
 from .profile import profile
-from . import interop
+from . import interop, onnx
 
 __version__ = "0.1.0"

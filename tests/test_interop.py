@@ -3,6 +3,8 @@ straight-through ops as torch.autograd.Functions (every op, every surrogate of t
 trained side by side (MLP, CNN, BNN MLP, binary CNN, DoReFa/LSQ/PACT CNN), safetensors both ways, and
 DistributedDataParallel on two CPU processes."""
 import inspect
+import os
+import re
 
 import numpy as np
 import pytest
@@ -365,7 +367,8 @@ def mlp():
 
 def cnn():
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Conv2d(8, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(2),
                          nn.Flatten(), nn.Linear(64, 10))
 
 
@@ -388,7 +391,8 @@ def binary_cnn():
 def quantized_cnn():
     """DoReFa k-bit weights, PACT, LSQ and DoReFa activation quantizers."""
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.PACT(2, alpha=2.0),
-                         nn.QuantConv2d(8, 16, 3, padding=1, bits=2, bias=False), nn.BatchNorm2d(16), nn.ReLU(), nn.LSQ(3),
+                         nn.QuantConv2d(8, 16, 3, padding=1, bits=2, bias=False), nn.BatchNorm2d(16), nn.ReLU(),
+                         nn.LSQ(3),
                          nn.MaxPool2d(2), nn.QuantConv2d(16, 16, 3, padding=1, bits=3), nn.Hardtanh(0.0, 1.0),
                          nn.Quantize(2), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.QuantLinear(64, 10, bits=4))
 
@@ -581,3 +585,29 @@ def test_the_packed_one_bit_export_of_binary_layers_keeps_working(tmp_path):
     mg.serialization.load_binary(tmp_path / "m.bin.npz", fresh).eval()
     x = mg.tensor(np.random.default_rng(2).standard_normal((4, 12)).astype(np.float32))
     np.testing.assert_allclose(fresh(x).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-6)
+
+
+# ---- the tutorial: design in minigrad, train with DistributedDataParallel (two CPU processes, gloo), come back ----
+TUTORIAL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tutorials",
+                        "taking-your-model-elsewhere.md")
+
+
+@needs_torch
+def test_the_tutorial_runs_distributed_data_parallel_included(tmp_path, monkeypatch, capsys):
+    for extra in ("safetensors", "onnx", "onnxruntime"):
+        pytest.importorskip(extra)
+    with open(TUTORIAL, encoding="utf-8") as f:
+        blocks = re.findall(r"^```python\n(.*?)^```", f.read(), flags=re.S | re.M)
+    assert any(b.startswith("# ddp_train.py") for b in blocks)
+    monkeypatch.chdir(tmp_path)
+    root = os.path.dirname(os.path.dirname(TUTORIAL))  # the torchrun processes import this tree's minigrad
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    namespace = {"__name__": "tutorial"}
+    for block in blocks:
+        if block.startswith("# ddp_train.py"):
+            (tmp_path / "ddp_train.py").write_text(block)
+        else:
+            exec(compile(block, TUTORIAL, "exec"), namespace)
+    out = capsys.readouterr().out
+    assert "epoch 3: loss" in out and "after DDP: test accuracy" in out and "ONNX Runtime: test accuracy" in out
+    assert (tmp_path / "bnn-ddp.safetensors").exists()

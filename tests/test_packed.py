@@ -77,7 +77,8 @@ def binary_cnn(pad_value, padding, stride=1, dilation=1, scale=None):
 
 
 @pytest.mark.parametrize("pad_value,padding,stride,dilation,scale", [
-    (1.0, 1, 1, 1, None), (-1.0, 1, 1, 1, "mean"), (0.0, 1, 1, 1, None), (0.0, 2, 2, 2, "mean"), (0.0, "same", 1, 2, None),
+    (1.0, 1, 1, 1, None), (-1.0, 1, 1, 1, "mean"), (0.0, 1, 1, 1, None), (0.0, 2, 2, 2, "mean"),
+    (0.0, "same", 1, 2, None),
     (0.0, "valid", 1, 1, None), (1.0, (2, 1), (1, 2), 1, "mean")])
 def test_packed_binary_cnn_is_bit_exact_whatever_the_padding(pad_value, padding, stride, dilation, scale):
     mg.manual_seed(3)

@@ -336,7 +336,8 @@ def _convert_to_torch(module, path):
             torch_cls = getattr(tnn, cls.__name__)
         if torch_cls is None:
             raise NotImplementedError(
-                f"to_torch: no PyTorch layer for {where}, a {cls.__module__}.{cls.__qualname__}. to_torch builds mg.nn's "
+                f"to_torch: no PyTorch layer for {where}, a {cls.__module__}.{cls.__qualname__}. to_torch builds "
+                "mg.nn's "
                 "layers and containers; for a module of your own, build its torch twin and register it: "
                 "mg.interop.register(YourModule, lambda module, convert: ...)")
         kwargs = _arguments(torch_cls.__init__, lambda n: _mg_has(module, n),

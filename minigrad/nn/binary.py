@@ -410,7 +410,7 @@ class PackedLinear(_Packed):
         self.then_names = [type(m).__name__ for m in then]
         self.register_buffer("thresholds", None)
         self.register_buffer("flip", None)
-        if not (then and self._fuse(then)):
+        if then and not self._fuse(then):
             self.then = ModuleList(then)  # run after the product
 
     def _fuse(self, then):
@@ -443,7 +443,7 @@ class PackedLinear(_Packed):
             out ^= self.flip.data
             return Bits(out, self.out_features, self.dtype)
         y = self.finish(Tensor(self.products(words).astype(self.dtype)), -1)
-        for m in self.then:
+        for m in self._modules.get("then", ()):
             y = m(y)
         return y
 
@@ -472,9 +472,11 @@ class PackedConv2d(_Packed):
             return self.finish(y, 1)
         n, c, h, w = x.shape
         (top, bottom), (left, right) = g.pads
-        bits = np.pad(x.data >= 0, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=_fill_bit(g.pad_value))
+        bits = np.pad(x.data >= 0, ((0, 0), (0, 0), (top, bottom), (left, right)),
+                      constant_values=_fill_bit(g.pad_value))
         (kh, kw), (dh, dw), (sh, sw) = g.kernel_size, g.dilation, g.stride
-        win = sliding_window_view(bits, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]
+        spans = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+        win = sliding_window_view(bits, spans, axis=(2, 3))[:, :, ::sh, ::sw, ::dh, ::dw]  # (n, c, oh, ow, kh, kw)
         oh, ow = win.shape[2:4]
         cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
         y = self.products(pack_bits(cols)).reshape(n, oh * ow, self.out_channels)
@@ -495,7 +497,8 @@ class PackedConv2d(_Packed):
 
     def extra_repr(self):
         how = "XNOR-popcount" if self.binary_input else "float convolution of the unpacked +-1 weights"
-        return f"{self.weight_shape[1]}, {self.out_channels}, kernel_size={self.layer.kernel_size}, 1-bit weights, {how}"
+        size = self.layer.kernel_size
+        return f"{self.weight_shape[1]}, {self.out_channels}, kernel_size={size}, 1-bit weights, {how}"
 
 
 class _Geometry:
