@@ -3,6 +3,7 @@
     python -m minigrad demo                      # float MLP vs binary MLP on the bundled digits
     python -m minigrad train --model bnn-mlp --dataset mnist --data-dir ~/mnist --epochs 10 --save run.npz
     python -m minigrad train --resume run.npz --epochs 20      # continue where run.npz stopped
+    python -m minigrad course build OUT --tasks 1.1-1.6,2.*     # a graded assignment (see minigrad.course)
 
 The demo and `train` share one loop (`fit`): Adam with cosine decay, cross-entropy, a progress bar per
 epoch (tqdm when installed, else a one-line display), and after each epoch the loss, accuracies and
@@ -13,6 +14,7 @@ Every argument is checked before any work starts; a bad one gets one line naming
 `minigrad train: error: argument --lr: 'nan' is not a finite number > 0 (e.g. 0.01)`, and exit status 2.
 """
 import argparse
+import importlib.util
 import math
 import os
 import sys
@@ -463,7 +465,23 @@ def build_parser():
                                                       "unless --save is given)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.set_defaults(run=cmd_train)
+
+    course = sub.add_parser("course", help="course mode: build a graded assignment from the marked tasks, grade it")
+    tools = importlib.util.find_spec("minigrad.course")
+    here = os.path.dirname(os.path.abspath(__file__))
+    if tools is None or not tools.origin or not os.path.abspath(tools.origin).startswith(here):
+        course.add_argument("words", nargs=argparse.REMAINDER)  # a student copy holds no course tools
+        course.set_defaults(run=lambda args, out: _no_course())
+    else:
+        from .course.cli import add_arguments
+        add_arguments(course)
     return parser
+
+
+def _no_course():
+    print("minigrad course: this copy has no course tools (they stay with the instructor); test your tasks with "
+          "`python -m pytest tests/tasks`", file=sys.stderr)
+    return 2
 
 
 def main(argv=None, out=None):
