@@ -451,6 +451,7 @@ def dependencies(start):
     graph of any depth works)."""
     stack = list(start)
     deps = dict.fromkeys(stack, 0)
+    # task 1.1: topological order
     while stack:
         for parent in stack.pop().parents:
             if type(parent) is Node:
@@ -459,6 +460,7 @@ def dependencies(start):
                 else:
                     deps[parent] = 1
                     stack.append(parent)
+    # end task
     return deps
 
 

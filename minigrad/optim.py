@@ -224,6 +224,7 @@ class SGD(Optimizer):
                              "and dampening=0, or nesterov=False")
 
     def update(self, p, g, state, group):
+        # task 4.4: SGD with momentum
         if group["weight_decay"]:
             g = g + p * group["weight_decay"]
         momentum = group["momentum"]
@@ -235,6 +236,7 @@ class SGD(Optimizer):
                 buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
             g = g + buf * momentum if group["nesterov"] else buf
         p.sub_(g, alpha=group["lr"])
+        # end task
 
 
 class Adam(Optimizer):
@@ -270,10 +272,12 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = Tensor(np.zeros_like(p.data))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        # task 4.5: Adam
         m.mul_(b1).add_(g, alpha=1 - b1)
         v.mul_(b2).add_(g * g, alpha=1 - b2)
         denom = v.sqrt() / math.sqrt(1 - b2 ** t) + group["eps"]
         p.sub_(m / denom, alpha=lr / (1 - b1 ** t))
+        # end task
 
 
 class AdamW(Adam):

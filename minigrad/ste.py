@@ -158,8 +158,10 @@ class Clipped(Surrogate):
         return lift(x).clip(-self.clip, self.clip)
 
     def derivative(self, x):
+        # task 3.2: clipped surrogate
         a = np.abs(array_of(x))
         return _mask(a <= self.clip if self.inclusive else a < self.clip, x)
+        # end task
 
     def kinks(self):
         return (-self.clip, self.clip)
@@ -177,7 +179,9 @@ class ApproxSign(Surrogate):
         return 2 * u - u * u.abs()
 
     def derivative(self, x):
+        # task 3.3: ApproxSign surrogate
         return xp.relu(2 - 2 * xp.abs(x))
+        # end task
 
     def kinks(self):
         return (-1.0, 0.0, 1.0)
@@ -202,9 +206,11 @@ class SwishSign(Surrogate):
         return 2 * s * (1 + bx * (1 - s)) - 1
 
     def derivative(self, x):
+        # task 3.4: SwishSign surrogate
         bx = x * self.beta
         s, r = xp.sigmoid(bx), xp.sigmoid(-bx)  # r = 1 - s, without cancellation when s is near 1
         return 2 * self.beta * s * r * (2 - bx * (s - r))
+        # end task
 
 
 class Tanh(Surrogate):
@@ -223,8 +229,10 @@ class Tanh(Surrogate):
         return (lift(x) * self.slope).tanh()
 
     def derivative(self, x):
+        # task 3.5: tanh surrogate
         t = xp.tanh(x * self.slope)
         return self.slope * (1 - t * t)
+        # end task
 
 
 class HardSigmoid(Surrogate):
@@ -390,7 +398,9 @@ class Sign(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
+        # task 3.1: sign forward
         return _plus_minus_one(x.data >= 0, x)
+        # end task
 
     cost = per_element(1)
 
@@ -459,14 +469,18 @@ class Quantize(Op):
     @staticmethod
     def forward(ctx, x, bits, lo=0.0, hi=1.0):
         ctx.save_for_backward(x)  # for a surrogate given in its place
+        # task 3.6: k-bit quantize
         ctx.inside = (x.data >= lo) & (x.data <= hi)
         n = 2 ** bits - 1
         r = (np.clip(x.data, lo, hi) - lo) / (hi - lo)
         return _same_dtype(lo + (hi - lo) * (np.round(n * r) / n), x)
+        # end task
 
     @staticmethod
     def backward(ctx, g):
+        # task 3.6: k-bit quantize
         return g * ctx.inside
+        # end task
 
     cost = per_element(1)
 
@@ -590,6 +604,7 @@ class LSQ(Op):
     def backward(ctx, g):
         x, step = ctx.saved_tensors
         need_x, need_step = ctx.needs_input_grad[:2]
+        # task 3.7: LSQ gradients
         inside = ~(ctx.low | ctx.high)
         gx = g * inside if need_x else None
         gs = None
@@ -599,6 +614,7 @@ class LSQ(Op):
             gs = unbroadcast(g * ((_mask(np.round(array_of(v)), v) - v) * inside + ends) * ctx.grad_scale,
                              (step.shape, step.dtype))
         return gx, gs
+        # end task
 
     cost = per_element(1)
 
@@ -622,8 +638,10 @@ class PACT(Op):
     @staticmethod
     def backward(ctx, g):
         need_x, need_alpha = ctx.needs_input_grad[:2]
+        # task 3.8: PACT gradients
         return (g * ctx.inside if need_x else None,
                 unbroadcast(g * ctx.above, ctx.like_alpha) if need_alpha else None)
+        # end task
 
     cost = per_element(1)
 

@@ -255,6 +255,7 @@ class DataLoader:
     def __iter__(self):
         n = len(self.X)
         order = (self.rng or default_rng()).permutation(n) if self.shuffle else None
+        # task 4.6: mini-batches
         stop = n - n % self.batch_size if self.drop_last else n
         for start in range(0, stop, self.batch_size):
             if order is None:
@@ -262,3 +263,4 @@ class DataLoader:
             else:
                 index = order[start:start + self.batch_size]
             yield Tensor(self.X[index]), Tensor(self.y[index])
+        # end task

@@ -46,6 +46,7 @@ class Matmul(Op):
         g2 = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:]) if a.ndim == 1 else g
         g2 = g2.reshape(g2.shape + (1,)) if b.ndim == 1 else g2
         need_a, need_b = ctx.needs_input_grad
+        # task 1.8: matmul backward
         ga = unbroadcast(g2 @ b2.mT, (a2.shape, a.dtype)).reshape(a.shape) if need_a else None
         gb = None
         if need_b and b.ndim == 2 and array_of(b).flags.f_contiguous and not array_of(b).flags.c_contiguous:
@@ -55,6 +56,7 @@ class Matmul(Op):
         elif need_b:
             gb = unbroadcast(a2.mT @ g2, (b2.shape, b.dtype)).reshape(b.shape)
         return ga, gb
+        # end task
 
     @staticmethod
     def cost(ctx, out, a, b):

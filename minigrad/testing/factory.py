@@ -71,6 +71,7 @@ def check_op(mg_fn, np_fn, arrays, kwargs=None, *, grad=True, second_order=True,
     live = [o for o in outs if o.requires_grad]
     if live:
         _backward(live, [Tensor(rng.standard_normal(o.shape)) for o in live])
+    # task 2.5: mutation and aliasing checks
     for i, (leaf, a) in enumerate(zip(leaves, originals)):
         assert np.array_equal(leaf.data, a, equal_nan=True), f"{name}: input {i} was modified by forward or backward"
     grads = [leaf.grad for leaf in leaves]
@@ -84,6 +85,7 @@ def check_op(mg_fn, np_fn, arrays, kwargs=None, *, grad=True, second_order=True,
         for j, other in enumerate(grads[:i]):
             assert other is None or not np.shares_memory(g.data, other.data), \
                 f"{name}: gradients {j} and {i} share memory (changing one in place would change the other)"
+    # end task
 
     # 2. gradients against finite differences, first and second order
     def fn(*xs):

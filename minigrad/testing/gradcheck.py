@@ -140,6 +140,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
     directional = mode == "random" or (mode == "auto" and total > max_elements)
 
     if directional:
+        # task 2.2: random directions
         rows = []
         for d in range(n_directions):
             us = [rng.standard_normal(b.shape) for b in base]
@@ -150,12 +151,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
             num = (plus - minus) / (2 * eps)
             ana = float(sum(np.vdot(a, u) for a, u in zip(analytic, us)))
             rows.append((f"direction {d}", "all", ana, num, ana - num))
+        # end task
         bad = [r for r in rows if not (abs(r[4]) <= atol + rtol * abs(r[3]) or np.isnan(r[2]) and np.isnan(r[3]))]
         what = f"{len(bad)} of {n_directions} random directions (the inputs hold {total} numbers)"
     else:
         bad, work = [], [np.array(b) for b in base]
         for j, (k, a) in enumerate(zip(input_ids, analytic)):
             x, num = work[j], np.empty(a.shape)
+            # task 2.1: central differences
             for idx in np.ndindex(x.shape):
                 orig = x[idx]
                 x[idx] = orig + eps
@@ -164,6 +167,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=None, 
                 minus = loss(work)
                 x[idx] = orig
                 num[idx] = (plus - minus) / (2 * eps)
+            # end task
             diff = a - num
             # a nan is off, unless both are nan (where the function itself is nan, e.g. var of one number)
             off = ~(np.abs(diff) <= atol + rtol * np.abs(num)) & ~(np.isnan(a) & np.isnan(num))
@@ -201,6 +205,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=No
 
     def first_order(*args):
         with enable_grad():
+            # task 2.3: second derivatives
             args = list(args)
             leaves = []
             for i, c in enumerate(checked):
@@ -215,6 +220,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, grad_outputs=No
             grads = _grad([y for y, _ in live], leaves, grad_outputs=[Tensor(v) for _, v in live],
                           create_graph=True, allow_unused=True)
             return tuple(Tensor(np.zeros(x.shape)) if g is None else g for g, x in zip(grads, leaves))
+            # end task
 
     first_order.__qualname__ = f"the first-order gradient of {_name(fn)}"
     return gradcheck(first_order, xs, eps=eps, atol=atol, rtol=rtol, rng=rng, **kwargs)

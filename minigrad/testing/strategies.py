@@ -46,12 +46,14 @@ def away_from(points, margin=0.1, min_value=-3.0, max_value=3.0):
     points = sorted(float(p) for p in points)
 
     def push(x):
+        # task 2.4: away from kinks
         for p in points:
             if abs(x - p) < margin:
                 side = 1.0 if x >= p else -1.0
                 x = p + side * margin
                 if not min_value <= x <= max_value:
                     x = p - side * margin
+        # end task
         return x
 
     return floats(min_value, max_value).map(push)
