@@ -26,7 +26,6 @@ sys.path[:0] = [HERE, os.path.dirname(HERE)]  # harness, and the minigrad of thi
 import numpy as np  # noqa: E402
 
 import minigrad as mg  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
 import harness  # noqa: E402
 from harness import fmt_time, interleaved, paired_ratio  # noqa: E402
 

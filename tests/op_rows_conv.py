@@ -49,7 +49,8 @@ CONV = [
         ((3, 5, 5), (2, 3, 3, 3), dict(padding=4), "unbatched-wide-padding"),
         ((2, 3, 4, 4), (2, 3, 3, 2), dict(stride=3), "stride-over-kernel")]),
     conv_rows("conv3d", 3, [
-        ((2, 2, 4, 5, 4), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=1, dilation=(1, 1, 2)), "stride-pad-dilation"),
+        ((2, 2, 4, 5, 4), (3, 2, 2, 3, 2), dict(stride=(1, 2, 1), padding=1, dilation=(1, 1, 2)),
+         "stride-pad-dilation"),
         ((1, 4, 3, 4, 3), (4, 2, 2, 2, 2), dict(groups=2, padding="same"), "groups-same"),
         ((2, 3, 3, 4, 4), (3, 1, 3, 3, 1), dict(padding=(1, 1, 0), groups=3), "depthwise"),
         ((2, 4, 3, 3), (2, 2, 1, 2, 2), dict(bias=False), "unbatched")]),

@@ -40,14 +40,14 @@ def conv_loop(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), grou
 
 def conv_nd_loop(x, w, stride, padding, dilation, groups=1):
     """The definition of an N-d convolution, one output position at a time (any number of spatial dims)."""
-    nd = x.ndim - 2
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
     out_size = [(n + 2 * p - d * (k - 1) - 1) // s + 1
                 for n, p, d, k, s in zip(x.shape[2:], padding, dilation, w.shape[2:], stride)]
     o, cg = w.shape[:2]
     out = np.zeros((x.shape[0], o) + tuple(out_size))
     for pos in np.ndindex(*out_size):
-        region = tuple(slice(q * s, q * s + d * (k - 1) + 1, d) for q, s, d, k in zip(pos, stride, dilation, w.shape[2:]))
+        region = tuple(slice(q * s, q * s + d * (k - 1) + 1, d)
+                       for q, s, d, k in zip(pos, stride, dilation, w.shape[2:]))
         for k in range(o):
             g = k // (o // groups)
             patch = xp[(slice(None), slice(g * cg, (g + 1) * cg)) + region]
@@ -194,7 +194,8 @@ def test_unbatched_inputs_as_pytorch():
     assert y.shape == (4, 8)
     np.testing.assert_allclose(y.numpy(), F.conv1d(mg.tensor(x[None]), mg.tensor(w), padding=1).numpy()[0])
     x2 = RNG.standard_normal((4, 5, 5))
-    assert F.conv_transpose2d(mg.tensor(x2), mg.tensor(RNG.standard_normal((4, 2, 3, 3))), stride=2).shape == (2, 11, 11)
+    w2 = mg.tensor(RNG.standard_normal((4, 2, 3, 3)))
+    assert F.conv_transpose2d(mg.tensor(x2), w2, stride=2).shape == (2, 11, 11)
     assert nn.Conv3d(2, 3, 2, dtype=np.float64)(mg.tensor(RNG.standard_normal((2, 4, 4, 4)))).shape == (3, 3, 3, 3)
 
 
@@ -220,10 +221,11 @@ def test_dtypes_float16_and_integers():
 
 
 def test_conv_errors_name_the_op_the_shapes_and_the_fix():
-    with pytest.raises(RuntimeError, match=r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input.*\(1, 1, 3, 8, 8\)"):
+    with pytest.raises(RuntimeError, match=r"conv2d: expected a 3-D \(unbatched\) or 4-D \(batched\) input.*"
+                                           r"\(1, 1, 3, 8, 8\)"):
         F.conv2d(mg.randn(1, 1, 3, 8, 8), mg.randn(4, 3, 3, 3))
-    with pytest.raises(RuntimeError, match=r"conv2d: given groups=1 and weight of size \(4, 2, 3, 3\), expected an input "
-                                           r"with 2 channels .* but got 3"):
+    with pytest.raises(RuntimeError, match=r"conv2d: given groups=1 and weight of size \(4, 2, 3, 3\), expected an "
+                                           r"input with 2 channels .* but got 3"):
         F.conv2d(mg.randn(1, 3, 8, 8), mg.randn(4, 2, 3, 3))
     with pytest.raises(RuntimeError, match="expected weight to be divisible by 2 at dimension 0"):
         F.conv2d(mg.randn(1, 4, 8, 8), mg.randn(3, 2, 3, 3), groups=2)
@@ -251,8 +253,8 @@ def test_conv_errors_name_the_op_the_shapes_and_the_fix():
 
 def test_conv_transpose_is_the_gradient_of_conv_and_matches_torch_sizes():
     """conv_transpose2d(y, W) = d<conv2d(x, W), y>/dx for every geometry; its output size is PyTorch's."""
-    for stride, padding, dilation, groups, extra in [(1, 0, 1, 1, 0), (2, 1, 1, 2, 1), ((2, 3), (1, 0), (1, 2), 1, (1, 2)),
-                                                     (1, 2, 2, 4, 1)]:
+    for stride, padding, dilation, groups, extra in [(1, 0, 1, 1, 0), (2, 1, 1, 2, 1), (1, 2, 2, 4, 1),
+                                                     ((2, 3), (1, 0), (1, 2), 1, (1, 2))]:
         x = mg.tensor(RNG.standard_normal((2, 4, 7, 8)), requires_grad=True)
         w = mg.tensor(RNG.standard_normal((4, 4 // groups, 3, 2)))
         y = F.conv2d(x, w, None, stride, padding, dilation, groups)
@@ -324,7 +326,8 @@ def test_unfold_and_fold_are_adjoint():
     np.testing.assert_allclose(np.vdot(cols, c), np.vdot(x, back), rtol=1e-12)
     assert gradcheck(lambda x: unfold(x, win), [mg.tensor(x[:1, :2], requires_grad=True)])
     cols_shape = unfold(mg.tensor(x[:1, :2]), win).shape
-    assert gradcheck(lambda c: fold(c, (1, 2, 7, 6), win), [mg.tensor(RNG.standard_normal(cols_shape), requires_grad=True)])
+    assert gradcheck(lambda c: fold(c, (1, 2, 7, 6), win),
+                     [mg.tensor(RNG.standard_normal(cols_shape), requires_grad=True)])
     x3 = RNG.standard_normal((1, 2, 4, 5, 3))  # any number of spatial dims
     win3 = window("t", (2, 3, 2), (1, 2, 1), 1, (2, 1, 1))
     cols3 = unfold(mg.tensor(x3), win3).numpy()

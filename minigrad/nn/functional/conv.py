@@ -203,8 +203,9 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # n
                            f"({x.shape[1]}) must be divisible by the product of kernel_size {win.kernel}")
     blocks = win.blocks(size)
     if min(blocks) < 1 or x.shape[2] != math.prod(blocks):
+        counts = " * ".join(map(str, blocks))
         raise RuntimeError(f"fold: output_size={size}, kernel_size={win.kernel}, dilation={win.dilation}, padding="
-                           f"{tuple(lo for lo, _ in win.pads)} and stride={win.stride} make {' * '.join(map(str, blocks))}"
-                           f" sliding blocks, but the input has {x.shape[2]} (its last dim)")
+                           f"{tuple(lo for lo, _ in win.pads)} and stride={win.stride} make {counts} sliding blocks, "
+                           f"but the input has {x.shape[2]} (its last dim)")
     y = _conv.fold(x, (x.shape[0], x.shape[1] // k) + size, win)
     return y if batched else y.squeeze(0)
