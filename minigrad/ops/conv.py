@@ -1,17 +1,22 @@
-"""Ops of the layer library: the sliding windows of convolution and pooling over any number of spatial dims
-(im2col `unfold`, its adjoint col2im `fold`, the window maximum of max pooling and its adjoints, max unpooling),
-and batch normalisation in training mode.
+"""Ops of the layer library, over any number of spatial dims: the sliding windows of convolution and pooling
+(im2col `unfold` and its adjoint col2im `fold`), convolution as three bilinear ops, max pooling's argmax and the
+gathers around it, max unpooling; and batch normalisation in training mode.
 
 `unfold` (im2col) lays every receptive field of an (N, C, *S) image out as a column, in F.unfold's layout:
 
     x (N, C, *S)  ->  cols (N, C*prod(K), L),   cols[n, (c, k), l] = xpad[n, c, o(l) * s + k * d]
 
 (k, o(l) and the products per spatial dim; L = prod(OS) windows), so that a convolution is one matrix product
-per group, W.reshape(O, C*prod(K)) @ cols (Chellapilla et al., "High Performance Convolutional Neural Networks
-for Document Processing", 2006), already in the (N, O, L) layout of its output. `fold` (col2im) is its adjoint:
-it adds every column entry back at the pixel it came from. Each is the other's backward, so gradients of any
-order flow through them; a convolution's FLOPs are its matmul's (2 per MAC, as torch.utils.flop_counter), and a
-transposed convolution is the same matmul followed by a fold.
+per group, W (G, O/G, C/G*prod(K)) @ cols (Chellapilla et al., "High Performance Convolutional Neural Networks
+for Document Processing", 2006), the groups a batch axis of the matmul, already in the (N, O, L) layout of its
+output. `fold` (col2im) is its adjoint: it adds every column entry back at the pixel it came from.
+
+`conv` is that product (tap by tap for a depthwise conv, a matmul on a view of x for a 1x1 one); its gradient in x
+is `conv_transpose` (at stride 1 a correlation of g with the flipped kernel, else W^T g then col2im) and in W
+`conv_weight` (g @ cols^T per sample, summed): three bilinear ops, each the others' backward, so gradients of
+every order are exact, and each counts the N O prod(OS) (C/G) prod(K) MACs torch.utils.flop_counter counts. Max
+pooling is the argmax of each window (an op with no gradient) and a gather of x there, whose adjoint is a
+scatter-add (one np.bincount).
 """
 import math
 from typing import NamedTuple
@@ -21,8 +26,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Cost, UnrecordedNode, is_grad_enabled
 from ..dtypes import compute_dtype
-from . import xp
 from ..tensor import Tensor
+from . import xp
 from ._common import array_of, lift, movement
 from .elementwise import Op
 from .linalg import _is_binary
