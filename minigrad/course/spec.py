@@ -84,8 +84,11 @@ DEFAULT_EXCLUDE = (
     ".git/", "__pycache__/", "*.pyc", "*.pyo", ".venv/", "*.egg-info/", ".pytest_cache/", ".hypothesis/",
     ".ruff_cache/", ".ipynb_checkpoints/", "build/", "dist/", "results.json",
     # the instructor's side: the course tools and hidden tests, the project's own test suite (replaced by the
-    # tests of the tasks), solutions to tutorial exercises, benchmarks against hand-written NumPy, CI
+    # tests of the tasks), solutions to tutorial exercises, benchmarks against hand-written NumPy, CI, and the
+    # PyTorch twin, which writes every surrogate and quantizer backward again in torch (mg.interop imports it
+    # only when asked, so the copy imports without it)
     "minigrad/course/", "tests/", "tutorials/solutions/", "tutorials/course-mode.md", "benchmarks/", ".ci/",
+    "minigrad/interop/torch_ste.py", "minigrad/interop/torch_twin.py",
 )
 
 
