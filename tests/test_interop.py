@@ -157,6 +157,12 @@ LAYERS = {
     "Quantize": [(lambda: nn.Quantize(2), (RNG.uniform(-0.3, 1.3, (3, 4)),)),
                  (lambda: nn.Quantize(3, -1.0, 2.0, surrogate=ste.Identity()), (RNG.uniform(-2, 3, (3, 4)),))],
     "LSQ": [(lambda: nn.LSQ(2), (randn(4, 5),)), (lambda: nn.LSQ(3, signed=True, init_step=0.3), (randn(4, 5),))],
+    "BitLinear": [(lambda: nn.BitLinear(8, 5), (randn(3, 8),)),
+                  (lambda: nn.BitLinear(8, 5, bias=True, act_bits=4, norm=False, weight_surrogate=ste.Clipped(1.5)),
+                   (randn(2, 3, 8),))],
+    "MultiheadAttention": [(lambda: nn.MultiheadAttention(8, 2, batch_first=True), (randn(2, 5, 8),) * 3),
+                           (lambda: nn.MultiheadAttention(8, 2, bias=False, add_bias_kv=True, kdim=6, vdim=4),
+                            (randn(5, 2, 8), randn(3, 2, 6), randn(3, 2, 4)))],
     "PACT": [(lambda: nn.PACT(2, alpha=1.5), (RNG.uniform(-1, 2, (3, 4)),))],
 }
 
@@ -282,6 +288,10 @@ STE_OPS = {  # name: (minigrad call, torch call) with the same extra arguments
     "fake_quantize": (lambda x, s: ste.fake_quantize(x, 0.1, 3, -8, 7, surrogate=s),
                       lambda x, s: torch_ste.fake_quantize(x, 0.1, 3, -8, 7, surrogate=s)),
     "ternarize": (lambda x, s: ste.ternarize(x, 0.3, s), lambda x, s: torch_ste.ternarize(x, 0.3, s)),
+    "absmean_ternary": (lambda x, s: ste.absmean_ternary(x * 0.7, surrogate=s)[0],
+                        lambda x, s: torch_ste.absmean_ternary(x * 0.7, surrogate=s)[0]),
+    "absmax_quantize": (lambda x, s: ste.absmax_quantize(x.reshape(3, -1), 4, surrogate=s)[0].reshape(-1),
+                        lambda x, s: torch_ste.absmax_quantize(x.reshape(3, -1), 4, surrogate=s)[0].reshape(-1)),
 }
 STE_CASES = [(op, s) for op in STE_OPS for s in [None] + SURROGATES]
 

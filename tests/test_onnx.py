@@ -38,10 +38,12 @@ def check(model, arrays, path, tol=1e-5, **kwargs):
     proto = mg.onnx.export(model, arrays if len(arrays) > 1 else arrays[0], path, **kwargs)
     onnx.checker.check_model(proto, full_check=True)
     want = model(*[mg.tensor(a) for a in arrays])
-    want = want[0] if isinstance(want, tuple) else want
-    got, = run(path, arrays)
-    assert got.shape == want.shape and got.dtype == want.numpy().dtype
-    np.testing.assert_allclose(got, want.numpy(), rtol=tol, atol=tol)
+    want = want if isinstance(want, tuple) else (want,)  # MultiheadAttention: the output and the weights
+    got = run(path, arrays)
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert a.shape == b.shape and a.dtype == b.numpy().dtype
+        np.testing.assert_allclose(a, b.numpy(), rtol=tol, atol=tol)
     return proto
 
 

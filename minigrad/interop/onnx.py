@@ -75,6 +75,7 @@ class _Graph:
         self.helper, self.numpy_helper, self.opset, self.dtype = helper, numpy_helper, opset, dtype
         self.nodes, self.initializers, self.names, self.keep, self.counter = [], [], {}, [], 0
         self.where = "the model"
+        self.unavailable = {}  # id of a tensor the graph does not compute -> what it is
 
     def fresh(self, base):
         self.counter += 1
@@ -104,6 +105,9 @@ class _Graph:
         """The value name of a tensor: an input or an output computed before, else a constant (a parameter, buffer or
         a number of the forward, cast to `dtype` when given), added as an initializer (under `label` if given)."""
         key = id(t)
+        if key in self.unavailable:
+            raise ExportError(f"mg.onnx.export: the model uses {self.unavailable[key]}, which the exported graph does "
+                              "not compute")
         if key not in self.names:
             self.keep.append(t)
             self.names[key] = self.const(t, label, dtype)
@@ -761,6 +765,80 @@ def _pact(g, m, x, inputs, out):
     return _qdq(g, x, a / n, 0, 0.0, a, False, exact) if n <= 255 else exact()
 
 
+@_layer(mnn.BitLinear)
+def _bit_linear(g, m, x, inputs, out):
+    """BitNet b1.58: x' = RMSNorm(x), s = Q / max(max|x'| per token, eps), x~ = clip(round(x' s), -Q - 1, Q),
+    y = (x~ W~^T) gamma / s (+ b), with minigrad's ternary levels W~ and scale gamma as constants."""
+    if m.norm:
+        eps = float(np.finfo(g.dtype).eps)
+        ms = _mean(g, g.node("Mul", [x, x]), [-1])
+        x = g.node("Div", [x, g.node("Sqrt", [g.node("Add", [ms, g.const(np.asarray(eps))])])])
+    q = 2 ** (m.act_bits - 1) - 1
+    amax = _reduce(g, "ReduceMax", g.node("Abs", [x]), [-1])
+    scale = g.node("Div", [g.const(np.asarray(float(q))), g.node("Max", [amax, g.const(np.asarray(m.eps))])])
+    levels = _clip(g, g.node("Round", [g.node("Mul", [x, scale])]), -q - 1, q)
+    from .. import ste
+    wq, gamma = ste.absmean_ternary(m.weight.detach(), m.eps)
+    y = g.node("MatMul", [levels, g.const(wq.data.T, f"{g.path}.ternary_weight.T")])
+    y = g.node("Mul", [y, g.node("Div", [g.const(np.asarray(gamma)), scale])])
+    return g.node("Add", [y, _param(g, m, "bias")]) if m.bias is not None else y
+
+
+@_layer(mnn.MultiheadAttention)
+def _attention(g, m, x, inputs, out):
+    """softmax(Q K^T / sqrt(head_dim)) V per head, then out_proj; no masks (checked: the layer run on the three
+    inputs alone gives the output recorded)."""
+    if len(inputs) != 3 or m.add_zero_attn:
+        _fail(g, "MultiheadAttention with masks or add_zero_attn", "query, key and value alone are exported")
+    with _no_grad():
+        again = m(*inputs)[0]
+    if not np.array_equal(again.data, out.data):
+        _fail(g, "MultiheadAttention called with masks or is_causal", "query, key and value alone are exported")
+    # (the weights it returns, averaged over the heads, are exported too: average_attn_weights=False is refused
+    # when they are used, as another output of the layer)
+    e, h = m.embed_dim, m.num_heads
+    hd = e // h
+    batched = inputs[0].ndim == 3
+    names = [g.name_of(t) for t in inputs]
+    if not batched:
+        names = [g.node("Unsqueeze", [n, g.ints([1])]) for n in names]
+    elif m.batch_first:
+        names = [g.node("Transpose", [n], perm=[1, 0, 2]) for n in names]
+    if m.in_proj_weight is not None:
+        weights = np.split(m.in_proj_weight.data, 3)
+    else:
+        weights = [m.q_proj_weight.data, m.k_proj_weight.data, m.v_proj_weight.data]
+    biases = np.split(m.in_proj_bias.data, 3) if m.in_proj_bias is not None else [None] * 3
+    q, k, v = [g.node("MatMul", [n, g.const(w.T)]) for n, w in zip(names, weights)]
+    q, k, v = [g.node("Add", [t, g.const(b)]) if b is not None else t for t, b in zip((q, k, v), biases)]
+    if m.bias_k is not None:  # one more key and value, the same for every sample
+        shape = g.node("Concat", [g.ints([1]), g.node("Slice", [g.node("Shape", [k]), g.ints([1]), g.ints([2])]),
+                                  g.ints([e])], axis=0)
+        k = g.node("Concat", [k, g.node("Expand", [g.const(m.bias_k.data), shape])], axis=0)
+        v = g.node("Concat", [v, g.node("Expand", [g.const(m.bias_v.data), shape])], axis=0)
+    q, k, v = [g.node("Transpose", [g.node("Reshape", [t, g.ints([0, -1, hd])])], perm=[1, 0, 2]) for t in (q, k, v)]
+    scores = g.node("MatMul", [g.node("Mul", [q, g.const(np.asarray(1 / math.sqrt(hd)))]),
+                               g.node("Transpose", [k], perm=[0, 2, 1])])
+    attn = g.node("Softmax", [scores], axis=-1)
+    y = g.node("MatMul", [attn, v])
+    y = g.node("Reshape", [g.node("Transpose", [y], perm=[1, 0, 2]), g.ints([0, -1, e])])
+    y = g.node("MatMul", [y, g.const(m.out_proj.weight.data.T)])
+    if m.out_proj.bias is not None:
+        y = g.node("Add", [y, g.const(m.out_proj.bias.data)])
+    seq = 1 if batched and m.batch_first else 0
+    length, source = inputs[0].shape[seq], inputs[1].shape[seq] + (m.bias_k is not None)
+    weights = _mean(g, g.node("Reshape", [attn, g.ints([-1, h, length, source])]), [1])  # (N, 1, L, S), head mean
+    weights = g.node("Squeeze", [weights, g.ints([1, 0] if not batched else [1])])
+    if not batched:
+        return g.node("Squeeze", [y, g.ints([1])]), weights
+    return (g.node("Transpose", [y], perm=[1, 0, 2]) if m.batch_first else y), weights
+
+
+def _no_grad():
+    from ..autograd import no_grad
+    return no_grad()
+
+
 _LOSS = tuple(getattr(mnn, n) for n in mnn.loss.__all__)
 
 
@@ -865,6 +943,10 @@ _OPS = {
     "ceil": _op_ste(lambda g, x, args, kwargs, ctx: g.node("Ceil", [x])),
     "quantize": _op_ste(lambda g, x, args, kwargs, ctx: _quantize(g, x, *args[1:4])),
     "fake_quantize": _op_ste(_op_fake_quantize),
+    "absmean_ternary": _op_ste(lambda g, x, args, kwargs, ctx: _clip(g, g.node("Round", [x]), -1, 1)),
+    "absmax_quantize": _op_ste(lambda g, x, args, kwargs, ctx: _clip(
+        g, g.node("Round", [x]), -2 ** ((args[1] if len(args) > 1 else 8) - 1),
+        2 ** ((args[1] if len(args) > 1 else 8) - 1) - 1)),
 }
 
 _ONNX_TYPE = {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.float16): 10, np.dtype(np.int64): 7,
@@ -884,7 +966,7 @@ def _minimal_ir_version(helper, opset):
 def export(model, example_input, path=None, opset=17, input_names=None, output_names=None, check=True):
     """Write `model` (an mg.nn.Module) as an ONNX graph to `path` (.onnx), from one run on `example_input` (a Tensor or
     array, or a tuple of them) in eval mode; returns the onnx.ModelProto. The first axis of every input and output is
-    named 'batch' and left free. opset: the ONNX opset (13 or later; 17 by default, for LayerNormalization).
+    left free (named 'batch' for a model of one input). opset: the ONNX opset (13 or later; 17 by default, for LayerNormalization).
     check: run onnx.checker on the model. Raises ExportError naming the layer or op that has no export."""
     onnx, helper, numpy_helper = _onnx()
     if opset < 13:
@@ -906,10 +988,14 @@ def export(model, example_input, path=None, opset=17, input_names=None, output_n
     g = _Graph(helper, numpy_helper, opset, dtype)
     input_names = list(input_names or (["input"] if len(inputs) == 1 else [f"input_{i}" for i in range(len(inputs))]))
     graph_inputs = []
+    def free_first_axis(name, t):  # 'batch' for a one-input model's tensors that share its first axis
+        if not t.ndim:
+            return []
+        shared = len(inputs) == 1 and inputs[0].ndim and t.shape[0] == inputs[0].shape[0]
+        return ["batch" if shared else f"{name}_axis0"] + list(t.shape[1:])
     for name, x in zip(input_names, inputs):
         g.set(x, name)
-        graph_inputs.append(helper.make_tensor_value_info(name, _ONNX_TYPE[x.data.dtype],
-                                                          ["batch"] + list(x.shape[1:]) if x.ndim else []))
+        graph_inputs.append(helper.make_tensor_value_info(name, _ONNX_TYPE[x.data.dtype], free_first_axis(name, x)))
     paths = rec.paths
     for event in rec.events:
         if event[0] == "layer":
@@ -921,10 +1007,16 @@ def export(model, example_input, path=None, opset=17, input_names=None, output_n
             first = out[0] if isinstance(out, tuple) and out and isinstance(out[0], Tensor) else out
             if not tensors or not isinstance(first, Tensor):
                 _fail(g, type(module).__name__, "it was called without tensor inputs or returned no tensor")
-            name = _converter(module)(g, module, g.name_of(tensors[0]), tensors, first)
-            if first is not out:
-                _fail(g, type(module).__name__, "it returned a tuple; layers that return one tensor are exported")
-            g.set(out, name)
+            names = _converter(module)(g, module, g.name_of(tensors[0]), tensors, first)
+            names = names if isinstance(names, tuple) else (names,)
+            g.set(first, names[0])
+            for i, extra in enumerate(out[1:] if first is not out else (), 1):  # more results (attention weights)
+                if isinstance(extra, Tensor):
+                    if i < len(names):
+                        g.set(extra, names[i])
+                    else:
+                        g.keep.append(extra)
+                        g.unavailable[id(extra)] = f"output {i} of {g.where}"
         else:
             _, cls, ctx, args, kwargs, out = event
             g.path = ""
@@ -942,8 +1034,7 @@ def export(model, example_input, path=None, opset=17, input_names=None, output_n
     graph_outputs = []
     for name, y in zip(output_names, outputs):
         g.nodes.append(helper.make_node("Identity", [g.name_of(y)], [name], name=g.fresh("output")))
-        graph_outputs.append(helper.make_tensor_value_info(name, _ONNX_TYPE[y.data.dtype],
-                                                           ["batch"] + list(y.shape[1:]) if y.ndim else []))
+        graph_outputs.append(helper.make_tensor_value_info(name, _ONNX_TYPE[y.data.dtype], free_first_axis(name, y)))
     graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs, graph_outputs, g.initializers)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="minigrad",
                               ir_version=_minimal_ir_version(helper, opset))

@@ -19,7 +19,7 @@ from ..autograd import rule_in_force
 from ..tensor import Tensor
 
 __all__ = ["sign", "heaviside", "round", "floor", "ceil", "quantize", "fake_quantize", "stochastic_sign", "ternarize",
-           "lsq", "pact", "derivative", "DERIVATIVES", "resolve"]
+           "lsq", "pact", "absmean_ternary", "absmax_quantize", "derivative", "DERIVATIVES", "resolve"]
 
 
 # ---- the surrogates' derivatives, in torch ops ------------------------------------------------------
@@ -178,6 +178,26 @@ def ternarize(x, threshold=0.05, surrogate=None):
         one = torch.ones((), dtype=x.dtype)
         return torch.where(x >= threshold, one, torch.where(x <= -threshold, -one, 0 * one)), None
     return _apply("ternarize", x, fn, surrogate)
+
+
+def absmean_ternary(weight, eps=1e-5, surrogate=None):
+    """As mg.ste.absmean_ternary (BitNet b1.58): (clip(round(W / gamma), -1, 1), gamma), gamma = max(mean|W|, eps)
+    a Python float (no gradient through it)."""
+    gamma = max(float(weight.detach().abs().mean()) if weight.numel() else 0.0, float(eps))
+    levels = _apply("absmean_ternary", weight / gamma,
+                    lambda u: (torch.clamp(torch.round(u), -1, 1) + 0.0, None), surrogate)
+    return levels, gamma
+
+
+def absmax_quantize(x, bits=8, dim=-1, eps=1e-5, surrogate=None):
+    """As mg.ste.absmax_quantize (BitNet): (clip(round(x s), -Q_b - 1, Q_b), s), s = Q_b / max(max|x| along dim, eps)
+    a constant, Q_b = 2^(bits-1) - 1."""
+    a = x.detach().abs()
+    amax = a.amax().reshape((1,) * x.ndim) if dim is None else a.amax(dim=dim, keepdim=True)
+    scale = ((2 ** (bits - 1) - 1) / torch.clamp(amax, min=eps)).to(x.dtype)
+    low, high = -2 ** (bits - 1), 2 ** (bits - 1) - 1
+    return _apply("absmax_quantize", x * scale, lambda u: (torch.clamp(torch.round(u), low, high) + 0.0, None),
+                  surrogate), scale
 
 
 class LSQFunction(torch.autograd.Function):

@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from . import torch_ste
 
 __all__ = ["to_torch", "from_torch", "apply_constraints", "constrain", "register", "BinaryLinear", "BinaryConv2d",
-           "QuantLinear", "QuantConv2d", "Sign", "Quantize", "LSQ", "PACT", "SquaredHingeLoss", "TWINS"]
+           "QuantLinear", "QuantConv2d", "Sign", "Quantize", "LSQ", "PACT", "BitLinear", "SquaredHingeLoss", "TWINS"]
 
 
 # ---- constraints -------------------------------------------------------------------------------------
@@ -231,6 +231,28 @@ class PACT(tnn.Module):
         return f"bits={self.bits}"
 
 
+class BitLinear(tnn.Linear):
+    """mg.nn.BitLinear (BitNet b1.58): parameter-free RMSNorm, per-token absmax activations, absmean ternary weights,
+    y = (x~ W~^T) gamma / s (+ b)."""
+
+    def __init__(self, in_features, out_features, bias=False, act_bits=8, eps=1e-5, norm=True, weight_surrogate=None,
+                 act_surrogate=None, device=None, dtype=None):
+        super().__init__(in_features, out_features, bias, device, dtype)
+        self.act_bits, self.eps, self.norm = act_bits, eps, norm
+        self.weight_surrogate, self.act_surrogate = weight_surrogate, act_surrogate
+
+    def forward(self, x):
+        if self.norm:
+            x = TF.rms_norm(x, (self.in_features,))
+        xq, s = torch_ste.absmax_quantize(x, self.act_bits, eps=self.eps, surrogate=self.act_surrogate)
+        wq, gamma = torch_ste.absmean_ternary(self.weight, self.eps, self.weight_surrogate)
+        y = TF.linear(xq, wq) * (gamma / s)
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self):
+        return super().extra_repr() + f", act_bits={self.act_bits}" + ("" if self.norm else ", norm=False")
+
+
 class SquaredHingeLoss(tnn.Module):
     """mg.nn.SquaredHingeLoss: max(0, 1 - t y)^2 with +-1 targets, or integer classes made +-1 one-hot rows."""
 
@@ -248,13 +270,15 @@ class SquaredHingeLoss(tnn.Module):
 
 TWINS = {mnn.BinaryLinear: BinaryLinear, mnn.BinaryConv2d: BinaryConv2d, mnn.QuantLinear: QuantLinear,
          mnn.QuantConv2d: QuantConv2d, mnn.Sign: Sign, mnn.Quantize: Quantize, mnn.LSQ: LSQ, mnn.PACT: PACT,
-         mnn.SquaredHingeLoss: SquaredHingeLoss}
+         mnn.BitLinear: BitLinear, mnn.SquaredHingeLoss: SquaredHingeLoss}
 _BACK = {twin: mg_cls for mg_cls, twin in TWINS.items()}
 
 
 # ---- building one side from the other ------------------------------------------------------------------
 _SKIPPED = {"self", "device", "size_average", "reduce", "rng"}
 _converters = {}
+# constructor flags a layer keeps only as the presence of a parameter: (module) -> {argument: value}, either side
+_FLAGS = {"MultiheadAttention": lambda m: {"bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None}}
 
 
 def register(mg_class, converter):
@@ -342,13 +366,15 @@ def _convert_to_torch(module, path):
                 "mg.interop.register(YourModule, lambda module, convert: ...)")
         kwargs = _arguments(torch_cls.__init__, lambda n: _mg_has(module, n),
                             lambda n: _to_torch_value(n, getattr(module, n)), _torch_dtype(module))
+        kwargs.update(_FLAGS.get(cls.__name__, lambda m: {})(module))
         try:
             twin = torch_cls(**kwargs)
         except Exception as e:
             raise type(e)(f"to_torch: building torch.nn.{torch_cls.__name__}(**{kwargs}) for {where} failed: {e}") \
                 from None
-        for name, child in module._modules.items():  # a layer with sublayers of its own (none in mg.nn so far)
-            setattr(twin, name, convert(child, name))
+        for name, child in module._modules.items():  # sublayers PyTorch's layer does not make itself
+            if name not in twin._modules:
+                setattr(twin, name, convert(child, name))
     _copy_state(module.state_dict(), twin, where)
     for (name, p), (_, q) in zip(module.named_parameters(), twin.named_parameters()):
         q.requires_grad_(p.requires_grad)
@@ -385,9 +411,9 @@ def _mg_class(module):
 
 def _convert_from_torch(module, path, unknown):
     cls, mg_cls = type(module), _mg_class(module)
-    children = OrderedDict((name, _convert_from_torch(child, f"{path}.{name}" if path else name, unknown))
-                           for name, child in module._modules.items() if child is not None)
     if cls in (tnn.Sequential, tnn.ModuleList, tnn.ModuleDict):
+        children = OrderedDict((name, _convert_from_torch(child, f"{path}.{name}" if path else name, unknown))
+                               for name, child in module._modules.items() if child is not None)
         return (mnn.Sequential(children) if cls is tnn.Sequential else mnn.ModuleList(list(children.values()))
                 if cls is tnn.ModuleList else mnn.ModuleDict(children))
     if mg_cls is None:
@@ -399,6 +425,7 @@ def _convert_from_torch(module, path, unknown):
     kwargs = _arguments(mg_cls.__init__, lambda n: _torch_has(module, n),
                         lambda n: _to_mg_value(n, getattr(module, n)),
                         None if dtype is None else np.dtype(str(dtype).removeprefix("torch.")))
+    kwargs.update(_FLAGS.get(cls.__name__, lambda m: {})(module))
     if cls in (tnn.ParameterList, tnn.ParameterDict):
         values = [_to_mg_value("", p) for p in module.parameters()]
         twin = mg_cls(values if cls is tnn.ParameterList else dict(zip(module._parameters, values)))
