@@ -166,11 +166,10 @@ def test_the_student_copy(copy_partial):
     files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert not any(f.endswith((".pyc", ".pyo")) or "__pycache__" in f or f.startswith(".git/") for f in files)
     assert not any(f.startswith(("minigrad/course", "benchmarks", ".ci", "minigrad/interop/torch_")) for f in files)
-    assert {"README.md", "assignment.json", "setup.cfg", "tests/tasks/_kit.py", "tests/tasks/conftest.py",
+    assert {"README.md", "assignment.json", "setup.cfg", "conftest.py", "tests/tasks/_kit.py",
             "tutorials/01-autograd-from-scratch.md"} <= files
     assert {f for f in files if f.startswith("tests/")} == {f"tests/tasks/{os.path.basename(p)}"
-                                                             for p in COURSE.test_files()} | {
-        "tests/tasks/_kit.py", "tests/tasks/conftest.py"}
+                                                             for p in COURSE.test_files()} | {"tests/tasks/_kit.py"}
     manifest = json.loads((out / "assignment.json").read_text())
     assert manifest["assigned"] == [t.id for t in report.tasks]
     readme = (out / "README.md").read_text()
@@ -334,7 +333,7 @@ def test_the_other_ways_to_run_a_task(copy_partial):
 def test_the_student_runs_the_tests_of_a_task(copy_partial, tmp_path):
     out, _ = copy_partial
     env = dict(os.environ, PYTHONPATH=str(out), PYTHONDONTWRITEBYTECODE="1")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/tasks", "--task"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--task"]  # testpaths: tests/tasks
     failing = subprocess.run(cmd + ["1.1"], cwd=out, env=env, capture_output=True, text=True)
     assert failing.returncode == 1 and "task 1.1 (topological order): not written yet" in failing.stdout, failing.stdout
     needs = subprocess.run(cmd + ["1.3"], cwd=out, env=env, capture_output=True, text=True)  # done alone, 1.3 needs 1.1

@@ -134,7 +134,7 @@ def _student_setup_cfg(text):
     out = []
     for line in text.splitlines(keepends=True):
         if line.strip().startswith("testpaths"):
-            line = "testpaths = tests\n"
+            line = "testpaths = tests/tasks\n"
         out.append(line)
     return "".join(out)
 
@@ -200,8 +200,8 @@ def build(course, source, out, tasks="all", git=False, force=False, log=None):
         shutil.copyfile(path, os.path.join(tests_out, os.path.basename(path)))
         written.append(f"{TESTS_DIR}/{os.path.basename(path)}")
     shutil.copyfile(KIT, os.path.join(tests_out, "_kit.py"))
-    _write(os.path.join(tests_out, "conftest.py"), CONFTEST)
-    written += [f"{TESTS_DIR}/_kit.py", f"{TESTS_DIR}/conftest.py"]
+    _write(os.path.join(out, "conftest.py"), CONFTEST)
+    written += [f"{TESTS_DIR}/_kit.py", "conftest.py"]
     manifest = course.to_json()
     manifest.update(assigned=[t.id for t in chosen], built=datetime.date.today().isoformat(),
                     source_commit=_commit(source), kit="tests/tasks/_kit.py")
@@ -222,9 +222,13 @@ def build(course, source, out, tasks="all", git=False, force=False, log=None):
     return report
 
 
-CONFTEST = '''"""The tests of the course's tasks: `python -m pytest tests/tasks --task 1.3` runs one task's tests."""
-from _kit import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: F401
-                  pytest_runtest_makereport)
+CONFTEST = '''"""pytest's --task option: `python -m pytest tests/tasks --task 1.3` runs one task's tests."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests", "tasks"))
+from _kit import (pytest_addoption, pytest_collection_modifyitems, pytest_configure,  # noqa: E402,F401
+                  pytest_runtest_makereport, pytest_runtest_setup)
 '''
 
 
