@@ -52,8 +52,11 @@ def student_readme(course, chosen, out):
         for t in tasks:
             lines.append(f"| {t.id} | {t.title} | {t.difficulty} | {t.points:g} | {_where(out, t)} |")
         lines.append("")
+        lines += [f"- **{t.id} {t.title}**" + (f" ({t.tutorial})" if t.tutorial else "") + f": {t.hint.strip()}"
+                  for t in tasks]
+        lines.append("")
     lines += [
-        "The hints are in the `raise` lines, and in `assignment.json`.",
+        "The hints are also in the `raise` lines of the stubs.",
         "",
         "## Rules of the house",
         "",
@@ -77,7 +80,10 @@ def student_readme(course, chosen, out):
         "```",
         "",
         "A failing test says first which task failed and how, e.g. `task 1.3 (tanh backward): gradcheck "
-        "failed at x=[...] (max error 0.42)`, then the numbers.",
+        "failed at x=[...] (max error 0.42)`, then the numbers. Here, in your copy, tasks build on each other "
+        "(every gradient runs the engine of task 1.1, many rules multiply, ...): when a test fails because another "
+        "task is not done yet, it says so (`it needs task 1.1, which still raises NotImplementedError`). The "
+        "grader does not mix them up (below).",
         "",
         "## How you are graded",
         "",
@@ -85,8 +91,8 @@ def student_readme(course, chosen, out):
         "other task holds a working solution. A mistake in one task never costs you another, and code you "
         "write outside the markers is not graded: keep helpers inside your region (the imports at the top of "
         "each file are there for you).",
-        "- The tests are the ones in `tests/tasks/` plus hidden ones of the same kind (other inputs, edge cases, "
-        "float32, second derivatives).",
+        "- The tests are the ones in `tests/tasks/` (the grader uses its own copy of them: changing yours changes "
+        "nothing) plus hidden ones of the same kind (other inputs, edge cases, float32, second derivatives).",
         "- Each task's tests run with a time limit; a task scores the fraction of its tests that pass times its "
         "points.",
         "",
