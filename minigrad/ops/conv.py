@@ -320,30 +320,43 @@ def correlate_weight(x, g, win, groups, pad_value=0.0, cols=None):
     return per_sample.sum(axis=0).reshape((o, c // groups) + win.kernel)
 
 
+def _phase(r, kernel, stride, dilation, before):
+    """The kernel taps of one dim that reach the outputs y = r + s t of a transposed conv (y + before = o s + k d):
+    (taps, their dilation in t, the padding that aligns them), as a stride-1 transposed conv; None if none do."""
+    first = next((k for k in range(kernel) if (k * dilation - r - before) % stride == 0), None)
+    if first is None:
+        return None
+    step = stride // math.gcd(dilation, stride)
+    return slice(first, kernel, step), step * dilation // stride, -((first * dilation - r - before) // stride)
+
+
 def correlate_transpose(g, w, win, groups, sizes):
     """dx (N, C, *sizes): the adjoint of correlate in x (zero padding), for arrays g (N, O, *OS) and w (O, C/G, *K).
-    At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im); otherwise
-    W^T @ g per group, then col2im, by chunks of the batch."""
+    At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im). At stride s, one
+    such correlation per phase r of the output (y = r mod s, per dim): the taps k d = r + pad mod s alone reach
+    those outputs, at stride 1."""
     n, o, blocks, nd = g.shape[0], g.shape[1], tuple(g.shape[2:]), len(win.kernel)
     cg = w.shape[1]
-    if all(s == 1 for s in win.stride):
-        flipped = w.reshape((groups, o // groups, cg) + win.kernel)[(slice(None),) * 3 + (slice(None, None, -1),) * nd]
-        flipped = flipped.swapaxes(1, 2).reshape((groups * cg, o // groups) + win.kernel)
-        before = [span - 1 - lo for span, (lo, _) in zip(win.spans(), win.pads)]
-        after = [size - b + lo for size, b, (lo, _) in zip(sizes, blocks, win.pads)]
-        crop = tuple(slice(max(0, -a), b - max(0, -z)) for a, z, b in zip(before, after, blocks))
-        full = Window(win.kernel, win.stride, tuple((max(0, a), max(0, z)) for a, z in zip(before, after)),
-                      win.dilation)
-        return correlate(g[_NC + crop], flipped, full, groups)
-    length, rows = math.prod(blocks), cg * math.prod(win.kernel)
-    weights_t = w.reshape(groups, o // groups, rows).mT                  # (G, C/G*K, O/G)
-    shape = (groups * cg,) + tuple(sizes)
-
-    def part_dx(part):
-        cols = _matmul(weights_t, g[part].reshape(-1, groups, o // groups, length))
-        return col2im(cols.reshape(-1, groups * rows, length), (len(cols),) + shape, win, blocks)
-    dtype = np.result_type(g, w)
-    return _by_chunks(np.empty((n,) + shape, dtype), groups * rows * length * dtype.itemsize, part_dx)
+    if any(s > 1 for s in win.stride):
+        out = np.zeros((n, groups * cg) + tuple(sizes), np.result_type(g, w))
+        for phase in np.ndindex(*win.stride):
+            parts = [_phase(r, k, s, d, lo) for r, k, s, d, (lo, _) in
+                     zip(phase, win.kernel, win.stride, win.dilation, win.pads)]
+            counts = [len(range(r, size, s)) for r, size, s in zip(phase, sizes, win.stride)]
+            if None in parts or 0 in counts:
+                continue  # no tap reaches this phase: its outputs stay 0
+            taps = w[_NC + tuple(p[0] for p in parts)]
+            sub = Window(taps.shape[2:], (1,) * nd, tuple((p[2], p[2]) for p in parts), tuple(p[1] for p in parts))
+            out[_NC + tuple(slice(r, None, s) for r, s in zip(phase, win.stride))] = \
+                correlate_transpose(g, taps, sub, groups, counts)
+        return out
+    flipped = w.reshape((groups, o // groups, cg) + win.kernel)[(slice(None),) * 3 + (slice(None, None, -1),) * nd]
+    flipped = flipped.swapaxes(1, 2).reshape((groups * cg, o // groups) + win.kernel)
+    before = [span - 1 - lo for span, (lo, _) in zip(win.spans(), win.pads)]
+    after = [size - b + lo for size, b, (lo, _) in zip(sizes, blocks, win.pads)]
+    crop = tuple(slice(max(0, -a), b - max(0, -z)) for a, z, b in zip(before, after, blocks))
+    full = Window(win.kernel, win.stride, tuple((max(0, a), max(0, z)) for a, z in zip(before, after)), win.dilation)
+    return correlate(g[_NC + crop], flipped, full, groups)
 
 
 def _run(op, a, b, *params):
