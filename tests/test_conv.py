@@ -432,3 +432,38 @@ def test_conv_layers_appear_in_the_profile_with_their_costs():
     assert rows["2"]["macs_backward"] == 2 * transpose_macs  # its input's gradient and its weight's
     assert rows["3"]["flops_forward"] > 0 and rows["4"]["flops_forward"] > 0  # pooling's comparisons and adds
     assert "ConvTranspose1d" in str(report)
+
+
+def test_conv_and_conv_transpose_match_torch_on_random_geometries():
+    """Forward and both gradients of conv{1,2,3}d and conv_transpose{1,2,3}d against PyTorch, on geometries drawn at
+    random: strides above the kernel, paddings above the input, dilations, output paddings, groups (depthwise
+    included); an error wherever PyTorch raises one."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    checked = 0
+    for _ in range(60):
+        nd, groups = int(rng.integers(1, 4)), int(rng.choice([1, 2, 3]))
+        cin, per_group = groups * int(rng.integers(1, 3)), int(rng.integers(1, 3))
+        k, s, d, p, size = (tuple(int(v) for v in rng.integers(lo, hi, nd)) for lo, hi in
+                            ((1, 4), (1, 4), (1, 3), (0, 4), (1, 5)))
+        extra = tuple(int(rng.integers(0, max(si, di))) for si, di in zip(s, d))
+        cases = [(f"conv_transpose{nd}d", (2, cin) + size, (cin, per_group) + k, (s, p, extra, groups, d)),
+                 (f"conv{nd}d", (2, cin) + tuple(n + 3 for n in size), (cin, cin // groups) + k, (s, p, d, groups))]
+        for name, x_shape, w_shape, args in cases:
+            x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+            xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+            try:
+                yt = getattr(torch.nn.functional, name)(xt, wt, None, *args)
+            except RuntimeError:
+                with pytest.raises(RuntimeError):
+                    getattr(F, name)(mg.tensor(x), mg.tensor(w), None, *args)
+                continue
+            xm, wm = mg.tensor(x, requires_grad=True), mg.tensor(w, requires_grad=True)
+            ym = getattr(F, name)(xm, wm, None, *args)
+            g = rng.standard_normal(tuple(yt.shape))
+            ym.backward(mg.tensor(g))
+            yt.backward(torch.tensor(g))
+            for mine, theirs in ((ym, yt.detach()), (xm.grad, xt.grad), (wm.grad, wt.grad)):
+                np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-10, err_msg=f"{name} {args}")
+            checked += 1
+    assert checked > 60
