@@ -1,12 +1,15 @@
-"""Convolution layers, forward + backward, minigrad against PyTorch eager (one BLAS thread).
+"""Convolution and pooling layers, forward + backward, minigrad against PyTorch eager (one BLAS thread).
 
     .venv/bin/python benchmarks/conv.py [--rounds 40] [--only resnet20,1x1] [--threads 1] [--dtype float32]
 
-Each case builds an input that requires grad and a layer's weight (and bias), runs the forward, then the backward
-of a fixed upstream gradient (input, weight and bias gradients), in minigrad and in PyTorch. The contenders run
-interleaved (benchmarks/harness.py: each round runs each once, in a rotating order), and the ratio printed is
-the median over rounds of the paired ratio minigrad / torch; the best (minimum) times are printed beside it.
-Not part of `make bench` (benchmarks/run.py); run it by hand.
+Each case is a function of a few tensors (input, weight, bias, ...), all requiring grad, run in minigrad and in
+PyTorch on the same data: the forward, then the backward of a fixed upstream gradient. The cases: a 3x3 conv
+16->16 on 32x32 at batch 32 (a CIFAR ResNet-20 conv), its stride-2 downsampling twin, a whole ResNet-20 basic block
+(conv-bn-relu-conv-bn + x, relu), 1x1 convs (a matmul), depthwise and grouped convs, conv1d, conv3d, a stride-2
+transposed conv, and max / average / adaptive pooling. The contenders run interleaved (benchmarks/harness.py: each
+round runs each once, in a rotating order; process CPU time with one thread), and the ratio printed is the median
+over rounds of the paired ratio minigrad / torch, the best times beside it. It imports the minigrad of its own tree
+(run it from a checkout of another commit to compare). Not part of `make bench` (benchmarks/run.py).
 """
 import argparse
 import os
