@@ -61,6 +61,7 @@ def _pool(fn_name, *args, **kw):
 CASES = {
     "resnet20": (_conv("conv2d", padding=1), [(32, 16, 32, 32), (16, 16, 3, 3), (16,)]),   # 3x3 16->16 on 32x32
     "resnet20-down": (_conv("conv2d", stride=2, padding=1), [(32, 16, 32, 32), (32, 16, 3, 3), (32,)]),
+    "resnet20-8x8": (_conv("conv2d", padding=1), [(32, 64, 8, 8), (64, 64, 3, 3), (64,)]),      # its last stage
     "resnet20-block": (_block, [(32, 16, 32, 32), (16, 16, 3, 3), (16,), (16,), (16, 16, 3, 3), (16,), (16,)]),
     "1x1": (_conv("conv2d"), [(32, 64, 16, 16), (128, 64, 1, 1), (128,)]),
     "1x1-stride2": (_conv("conv2d", stride=2), [(32, 16, 32, 32), (32, 16, 1, 1), (32,)]),   # ResNet shortcut

@@ -332,13 +332,14 @@ def _phase(r, kernel, stride, dilation, before):
 
 def correlate_transpose(g, w, win, groups, sizes):
     """dx (N, C, *sizes): the adjoint of correlate in x (zero padding), for arrays g (N, O, *OS) and w (O, C/G, *K).
-    At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im). At stride s, one
-    such correlation per phase r of the output (y = r mod s, per dim): the taps k d = r + pad mod s alone reach
-    those outputs, at stride 1."""
+    At stride 1 a correlation of g with the flipped kernel, channels swapped per group (no col2im). At stride s,
+    W^T @ g per group then col2im, by chunks of the batch; or, when each group has one channel of g (the gradient of
+    a depthwise conv), one stride-1 correlation per phase r of the output (y = r mod s, per dim), tap by tap: the
+    taps k d = r + pad mod s alone reach those outputs."""
     n, o, blocks, nd = g.shape[0], g.shape[1], tuple(g.shape[2:]), len(win.kernel)
-    cg = w.shape[1]
-    if any(s > 1 for s in win.stride):
-        out = np.zeros((n, groups * cg) + tuple(sizes), np.result_type(g, w))
+    cg, dtype = w.shape[1], np.result_type(g, w)
+    if any(s > 1 for s in win.stride) and o == groups:
+        out = np.zeros((n, groups * cg) + tuple(sizes), dtype)
         for phase in np.ndindex(*win.stride):
             parts = [_phase(r, k, s, d, lo) for r, k, s, d, (lo, _) in
                      zip(phase, win.kernel, win.stride, win.dilation, win.pads)]
@@ -350,6 +351,15 @@ def correlate_transpose(g, w, win, groups, sizes):
             out[_NC + tuple(slice(r, None, s) for r, s in zip(phase, win.stride))] = \
                 correlate_transpose(g, taps, sub, groups, counts)
         return out
+    if any(s > 1 for s in win.stride):
+        length, rows = math.prod(blocks), cg * math.prod(win.kernel)
+        weights_t = w.reshape(groups, o // groups, rows).mT              # (G, C/G*K, O/G)
+        shape = (groups * cg,) + tuple(sizes)
+
+        def part_dx(part):
+            cols = _matmul(weights_t, g[part].reshape(-1, groups, o // groups, length))
+            return col2im(cols.reshape(-1, groups * rows, length), (len(cols),) + shape, win, blocks)
+        return _by_chunks(np.empty((n,) + shape, dtype), groups * rows * length * dtype.itemsize, part_dx)
     flipped = w.reshape((groups, o // groups, cg) + win.kernel)[(slice(None),) * 3 + (slice(None, None, -1),) * nd]
     flipped = flipped.swapaxes(1, 2).reshape((groups * cg, o // groups) + win.kernel)
     before = [span - 1 - lo for span, (lo, _) in zip(win.spans(), win.pads)]
