@@ -340,7 +340,7 @@ def test_guided_relu_scope_binds_the_rule_on_the_node_and_restores_it():
         y = mg.relu(x)
     z = mg.relu(x)                              # outside the scope: the default rule again
     assert y.grad_fn.rule is guided_relu and "rule=guided_relu" in y.grad_fn.describe()
-    assert z.grad_fn.rule is mg.ops.elementwise.Relu.backward and z.grad_fn.describe() == "relu"
+    assert z.grad_fn.rule is mg.ops.activation.Relu.backward and z.grad_fn.describe() == "relu"
     y.backward(upstream)                        # the rule bound at forward time is used, not the one in force now
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 6])
     x.grad = None
@@ -371,7 +371,7 @@ def test_rule_per_call_and_unknown_op_names():
 
     def straight_through(ctx, g):
         return g
-    y = mg.ops.elementwise.Relu.apply(x, rule=straight_through)
+    y = mg.ops.activation.Relu.apply(x, rule=straight_through)
     y.backward(mg.tensor([3.0, 4.0]))
     np.testing.assert_array_equal(x.grad.numpy(), [3, 4])
     with pytest.raises(KeyError, match="no op named 'rleu'"):

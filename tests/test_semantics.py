@@ -289,3 +289,45 @@ def test_gather_refuses_out_of_bounds_and_negative_indices_as_pytorch():
     for bad in ([[-1], [0]], [[3], [0]]):
         with pytest.raises(RuntimeError, match=r"gather: index -?\d is out of bounds for dimension 1 with size 3"):
             mg.gather(x, 1, mg.tensor(bad))
+
+
+@pytest.mark.parametrize("name", ["exp_", "sigmoid_", "tanh_", "relu_", "floor_", "sqrt_", "neg_", "abs_"])
+def test_in_place_variants_match_the_out_of_place_op_with_and_without_a_graph(name):
+    values = np.array([0.3, 1.7, 2.2])
+    plain = mg.tensor(values.copy())
+    alias = plain[1:]
+    assert getattr(plain, name)() is plain
+    want = getattr(mg.tensor(values), name[:-1])().numpy()
+    np.testing.assert_array_equal(plain.numpy(), want)
+    np.testing.assert_array_equal(alias.numpy(), want[1:])  # an alias sees the change
+    a = mg.tensor(values.copy(), requires_grad=True)
+    h = a * 1
+    getattr(h, name)()
+    h.sum().backward()
+    b = mg.tensor(values.copy(), requires_grad=True)
+    getattr(b * 1, name[:-1])().sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
+def test_augmented_operators_are_in_place():
+    i = mg.tensor([7, 9, -4])
+    j = i
+    i //= 2
+    i %= 3
+    i <<= 1
+    i |= 1
+    assert i is j and i.tolist() == [3, 5, 1]
+    x = mg.tensor([2.0, 3.0])
+    y = x
+    x **= 2
+    assert x is y and x.tolist() == [4.0, 9.0]
+
+
+def test_where_with_only_a_condition_is_nonzero_as_a_tuple():
+    rows, cols = mg.where(mg.tensor([[True, False], [False, True]]))
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+
+
+def test_float_and_double_return_self_when_the_dtype_already_matches():
+    x = mg.tensor([1.0])
+    assert x.float() is x and x.double() is not x and x.double().double().dtype == np.float64

@@ -29,3 +29,7 @@ from .trig import *  # noqa: E402,F401,F403
 for _family in FAMILIES:
     for _name, _method in _family.METHODS.items():
         setattr(Tensor, _name, _method)
+for _name in inplace.VARIANTS:  # x.exp_(), x.sigmoid_(), ...: in place, with and without a graph
+    setattr(Tensor, _name + "_", inplace.variant(getattr(Tensor, _name), _name + "_"))
+for _operator, _name in inplace.OPERATORS.items():  # x //= y, x &= y, ...
+    setattr(Tensor, _operator, getattr(Tensor, _name))

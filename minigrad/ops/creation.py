@@ -282,6 +282,7 @@ __all__ = ["bernoulli", "empty", "empty_like", "full_like", "linspace", "logspac
            "complex128", "half", "double", "short", "long", "cfloat", "cdouble"]
 METHODS = {
     "to": to, "type": type_, "type_as": type_as,
+    "float": _conversion(float32, "float"), "double": _conversion(float64, "double"),
     "half": _conversion(float16, "half"), "int": _conversion(int32, "int"), "long": _conversion(int64, "long"),
     "bool": _conversion(bool_, "bool"), "short": _conversion(int16, "short"), "byte": _conversion(uint8, "byte"),
     "char": _conversion(int8, "char"),

@@ -538,9 +538,13 @@ def lerp(input, end, weight):  # noqa: A002
     return Lerp.apply(a, b, w)
 
 
-def where(condition, input, other):  # noqa: A002
+def where(condition, input=None, other=None):  # noqa: A002
     """Elementwise `input if condition else other`; the gradient flows to input where condition holds, to
-    other elsewhere. input and other promote as in a binary op."""
+    other elsewhere. input and other promote as in a binary op. With the condition alone: the indices where it
+    holds, one index tensor per dim (nonzero(condition, as_tuple=True), as PyTorch)."""
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
     (a, b), dtype = promote(input, other)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
@@ -561,14 +565,6 @@ def _comparison(op):
     return lambda self, other: compare(op, self, other)
 
 
-def __getattr__(name):
-    """relu, leaky_relu and gelu moved to ops/activation.py; their op classes stay reachable here by their old path."""
-    if name in ("Relu", "LeakyRelu", "Gelu"):
-        from . import activation
-        return getattr(activation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 __all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "erf", "exp", "lerp",
            "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
@@ -582,5 +578,5 @@ METHODS = {  # the Tensor's operators and methods from this family
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
     "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
-    "astype": astype, "float": lambda self: astype(self, "float32"), "double": lambda self: astype(self, "float64"),
+    "astype": astype,
 }

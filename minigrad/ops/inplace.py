@@ -104,7 +104,7 @@ def _needs_graph(target, args):
                                                                for a in args))
 
 
-def _update(target, name, out_of_place, args, fast=None):
+def update(target, name, out_of_place, args, fast=None):
     """target <- out_of_place(target, *args), in place. `fast(target, *args)` does it without a graph."""
     if not _needs_graph(target, args):
         if fast is not None:
@@ -165,25 +165,25 @@ def _ufunc_update(op):
 def add_(t, other, *, alpha=1):
     """t += alpha * other, in place."""
     from .elementwise import add
-    return _update(t, "add_", add, (_with_alpha(other, alpha, t),), _ufunc_update(AddInPlace))
+    return update(t, "add_", add, (_with_alpha(other, alpha, t),), _ufunc_update(AddInPlace))
 
 
 def sub_(t, other, *, alpha=1):
     """t -= alpha * other, in place."""
     from .elementwise import sub
-    return _update(t, "sub_", sub, (_with_alpha(other, alpha, t),), _ufunc_update(SubInPlace))
+    return update(t, "sub_", sub, (_with_alpha(other, alpha, t),), _ufunc_update(SubInPlace))
 
 
 def mul_(t, other):
     """t *= other, in place."""
     from .elementwise import mul
-    return _update(t, "mul_", mul, (other,), _ufunc_update(MulInPlace))
+    return update(t, "mul_", mul, (other,), _ufunc_update(MulInPlace))
 
 
 def div_(t, other):
     """t /= other, in place."""
     from .elementwise import div
-    return _update(t, "div_", div, (other,), _ufunc_update(DivInPlace))
+    return update(t, "div_", div, (other,), _ufunc_update(DivInPlace))
 
 
 def _broadcast_value(t, value):
@@ -195,12 +195,12 @@ def _broadcast_value(t, value):
 
 def copy_(t, src):
     """t <- src, in place (src broadcasts to t's shape and is cast to t's dtype)."""
-    return _update(t, "copy_", _broadcast_value, (src,), _ufunc_update(CopyInPlace))
+    return update(t, "copy_", _broadcast_value, (src,), _ufunc_update(CopyInPlace))
 
 
 def fill_(t, value):
     """Every element of t <- value, in place."""
-    return _update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CopyInPlace))
+    return update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CopyInPlace))
 
 
 def zero_(t):
@@ -210,13 +210,13 @@ def zero_(t):
 def clamp_(t, min=None, max=None):  # noqa: A002 (torch's names)
     """t <- clip(t, min, max), in place."""
     from .elementwise import clip
-    return _update(t, "clamp_", lambda x: clip(x, min, max), ())
+    return update(t, "clamp_", lambda x: clip(x, min, max), ())
 
 
 def setitem(t, index, value):
     """t[index] = value, in place (`index_put_`): the value broadcasts to the indexed region."""
     from .shape import index_put
-    return _update(t, "setitem", lambda x, v: index_put(x, index, v), (value,), _fast_setitem(index))
+    return update(t, "setitem", lambda x, v: index_put(x, index, v), (value,), _fast_setitem(index))
 
 
 def _fast_setitem(index):
@@ -231,52 +231,72 @@ def _fast_setitem(index):
 def masked_fill_(t, mask, value):
     """t <- value where mask (which broadcasts to t's shape), in place."""
     from .indexing import masked_fill
-    return _update(t, "masked_fill_", lambda x, v: masked_fill(x, mask, v), (value,))
+    return update(t, "masked_fill_", lambda x, v: masked_fill(x, mask, v), (value,))
 
 
 def masked_scatter_(t, mask, source):
     """The positions of t where mask is True <- the first elements of source, in order, in place."""
     from .indexing import masked_scatter
-    return _update(t, "masked_scatter_", lambda x, s: masked_scatter(x, mask, s), (source,))
+    return update(t, "masked_scatter_", lambda x, s: masked_scatter(x, mask, s), (source,))
 
 
 def index_fill_(t, dim, index, value):
     """t[..., index, ...] <- value along dim, in place."""
     from .indexing import index_fill
-    return _update(t, "index_fill_", lambda x, v: index_fill(x, dim, index, v), (value,))
+    return update(t, "index_fill_", lambda x, v: index_fill(x, dim, index, v), (value,))
 
 
 def index_add_(t, dim, index, source, *, alpha=1):
     """t[..., index[i], ...] += alpha * source[..., i, ...] along dim, in place (repeats accumulate)."""
     from .indexing import index_add
-    return _update(t, "index_add_", lambda x, s: index_add(x, dim, index, s, alpha=alpha), (source,))
+    return update(t, "index_add_", lambda x, s: index_add(x, dim, index, s, alpha=alpha), (source,))
 
 
 def index_copy_(t, dim, index, source):
     """t[..., index[i], ...] <- source[..., i, ...] along dim, in place."""
     from .indexing import index_copy
-    return _update(t, "index_copy_", lambda x, s: index_copy(x, dim, index, s), (source,))
+    return update(t, "index_copy_", lambda x, s: index_copy(x, dim, index, s), (source,))
 
 
 def scatter_(t, dim, index, src=None, *, value=None, reduce=None):
     """t[index[i][j]][j] <- src[i][j] (dim 0; likewise for any dim), in place; src may be a number."""
     from .indexing import scatter
-    return _update(t, "scatter_", lambda x, *s: scatter(x, dim, index, *(s or (src,)), value=value, reduce=reduce),
+    return update(t, "scatter_", lambda x, *s: scatter(x, dim, index, *(s or (src,)), value=value, reduce=reduce),
                    (src,) if isinstance(src, Tensor) else ())
 
 
 def scatter_add_(t, dim, index, src):
     """t[index[i][j]][j] += src[i][j] (dim 0; likewise for any dim), in place."""
     from .indexing import scatter_add
-    return _update(t, "scatter_add_", lambda x, s: scatter_add(x, dim, index, s), (src,))
+    return update(t, "scatter_add_", lambda x, s: scatter_add(x, dim, index, s), (src,))
 
 
 def scatter_reduce_(t, dim, index, src, reduce, *, include_self=True):
     """t with src reduced into t[index[i][j]][j] by reduce, in place (see scatter_reduce)."""
     from .indexing import scatter_reduce
-    return _update(t, "scatter_reduce_",
+    return update(t, "scatter_reduce_",
                    lambda x, s: scatter_reduce(x, dim, index, s, reduce, include_self=include_self), (src,))
 
+
+def variant(method, name):
+    """The in-place form `name` (x.exp_()) of a Tensor method: t <- method(t, *args), in place."""
+    def inplace_method(self, *args, **kwargs):
+        return update(self, name, lambda x, *a: method(x, *a, **kwargs), args)
+    inplace_method.__name__ = inplace_method.__qualname__ = name
+    inplace_method.__doc__ = f"In place: self <- self.{method.__name__}(...)."
+    return inplace_method
+
+
+# PyTorch's in-place variants of Tensor methods (x.sigmoid_()), and the augmented operators that use them
+VARIANTS = ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "square",
+            "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "sigmoid", "relu", "erf", "erfc",
+            "floor", "ceil", "round", "trunc", "frac", "sign", "pow", "clip", "fmod", "remainder", "floor_divide",
+            "lerp", "atan2", "hypot", "copysign", "nan_to_num", "bitwise_and", "bitwise_or", "bitwise_xor",
+            "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
+            "logical_not", "maximum", "minimum")
+OPERATORS = {"__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_", "__iand__": "bitwise_and_",
+             "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_", "__ilshift__": "bitwise_left_shift_",
+             "__irshift__": "bitwise_right_shift_"}
 
 __all__ = []
 METHODS = {

@@ -10,7 +10,7 @@ import warnings
 from ... import ops
 from ...ops import activation as act
 from ...ops._common import lift, normalize_dim
-from ...ops.inplace import _update
+from ...ops.inplace import update
 
 __all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
            "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6", "relu_", "selu",
@@ -19,7 +19,7 @@ __all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardsigmoid", "hardsw
 
 def _maybe_inplace(fn, input, inplace, name):
     """fn(input), written into input and returned when inplace (PyTorch's in-place activations)."""
-    return _update(input, f"{name}_", fn, ()) if inplace else fn(input)
+    return update(input, f"{name}_", fn, ()) if inplace else fn(input)
 
 
 def relu(input, inplace=False):  # noqa: A002
