@@ -488,11 +488,18 @@ def conv_transpose(y, weight, win, sizes, groups=1):
 # ---- max pooling: the argmax of each window, then a gather -------------------------------------------
 def window_argmax(w):
     """The index along axis -2 of each window's maximum, for windows (..., K, L), as PyTorch's pooling kernels
-    choose: the first maximum, or the last NaN of a window holding one."""
+    choose: the first maximum, or the last NaN of a window holding one. The maximum, then a pass of bool ops per
+    window entry (argmax along a middle axis is slow, and knows no such rule for NaN)."""
     best = w.max(axis=-2)
-    index = np.zeros(best.shape, np.int64)
-    for k in range(w.shape[-2] - 1, -1, -1):  # from the last entry back: the first maximum is written last
-        index = np.where(w[..., k, :] == best, k, index)
+    dtype = np.min_scalar_type(w.shape[-2])
+    index, term = np.zeros(best.shape, dtype), np.empty(best.shape, dtype)
+    found, hit, first = np.zeros(best.shape, bool), np.empty(best.shape, bool), np.empty(best.shape, bool)
+    for k in range(w.shape[-2]):
+        np.equal(w[..., k, :], best, out=hit)
+        if k:
+            np.greater(hit, found, out=first)  # a maximum, and none before it
+            index += np.multiply(first, dtype.type(k), out=term)
+        found |= hit
     if w.dtype.kind == "f" and np.isnan(best).any():  # a window holding NaN: its last NaN
         for k in range(w.shape[-2]):
             index = np.where(np.isnan(w[..., k, :]), k, index)
