@@ -1,10 +1,11 @@
 """Pooling over 1, 2 and 3 spatial dims, from one N-d implementation.
 
-The windows of max and average pooling are im2col's columns (`mg.ops.conv.unfold`, reshaped to (N, C, K, L)):
-max pooling takes each window's maximum (PyTorch's rule: the first maximum, or the last NaN), average pooling
-its sum over PyTorch's divisor. Adaptive pooling gathers PyTorch's windows [floor(i S / O), ceil((i + 1) S / O))
-per dim, any output size (a reshape when O divides S). LP pooling and max unpooling are PyTorch's compositions.
-An unbatched input (C, *S) is pooled as a batch of one, as PyTorch.
+The windows of max and average pooling are im2col's columns (`mg.ops.conv.unfold`, reshaped to (N, C, K, L)).
+Max pooling finds where each window's maximum lies (the window_argmax op, PyTorch's rule: the first maximum, or
+the last NaN; those are return_indices' indices) and gathers x there, so its gradient is one scatter-add into x;
+average pooling sums each window and divides by PyTorch's divisor. Adaptive pooling gathers PyTorch's windows
+[floor(i S / O), ceil((i + 1) S / O)) per dim, any output size (a reshape when O divides S). LP pooling and max
+unpooling are PyTorch's compositions. An unbatched input (C, *S) is pooled as a batch of one, as PyTorch.
 """
 import math
 
