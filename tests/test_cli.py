@@ -428,4 +428,4 @@ def test_demo_plot_path_is_checked_before_training(tmp_path, capsys, no_work):
 def test_help_and_unknown_commands_return_their_exit_status(capsys):
     assert run("--help")[0] == 0 and "train" in capsys.readouterr().out
     assert refused(capsys, "fly") == "minigrad: error: argument command: invalid choice: 'fly' (choose from " \
-                                    "'demo', 'train')"
+                                    "'demo', 'train', 'course')"
