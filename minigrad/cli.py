@@ -3,6 +3,7 @@
     python -m minigrad demo                      # float MLP vs binary MLP on the bundled digits
     python -m minigrad train --model bnn-mlp --dataset mnist --data-dir ~/mnist --epochs 10 --save run.npz
     python -m minigrad train --resume run.npz --epochs 20      # continue where run.npz stopped
+    python -m minigrad train --model bitnet-transformer --task sort   # a ternary transformer sorts digits
     python -m minigrad course build OUT --tasks 1.1-1.6,2.*     # a graded assignment (see minigrad.course)
 
 The demo and `train` share one loop (`fit`): Adam with cosine decay, cross-entropy, a progress bar per
@@ -29,7 +30,9 @@ from .tensor import Tensor, manual_seed
 from .trace import human
 
 DATASETS = ("digits", "mnist", "fashion-mnist")
-MODELS = ("mlp", "bnn-mlp", "cnn", "binary-cnn")
+SEQUENCE_MODELS = ("tiny-transformer", "bitnet-transformer")  # minigrad.models.RECIPES: trained on a --task
+TASKS = ("sort", "add")  # minigrad.data.sequences, generated from the seed
+MODELS = ("mlp", "bnn-mlp", "cnn", "binary-cnn") + SEQUENCE_MODELS
 
 
 # ---- arguments ------------------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def _checked(convert, ok, rule):
 POSITIVE_INT = _checked(int, lambda n: n >= 1, "a positive integer (e.g. 10)")
 SEED = COUNT = _checked(int, lambda n: n >= 0, "an integer >= 0 (e.g. 0)")
 LEARNING_RATE = _checked(float, lambda x: math.isfinite(x) and x > 0, "a finite number > 0 (e.g. 0.01)")
-CONFIG_TYPES = {"dataset": _checked(str, DATASETS.__contains__, f"one of {', '.join(DATASETS)}"),
+CONFIG_TYPES = {"dataset": _checked(str, (DATASETS + TASKS).__contains__, f"one of {', '.join(DATASETS + TASKS)}"),
                 "model": _checked(str, MODELS.__contains__, f"one of {', '.join(MODELS)}"),
                 "batch_size": POSITIVE_INT, "lr": LEARNING_RATE, "seed": SEED, "epochs": POSITIVE_INT}
 
@@ -382,6 +385,8 @@ def cmd_demo(args, out):
 
 
 def cmd_train(args, out):
+    if _trains_sequences(args):
+        return cmd_train_sequences(args, out)
     if args.data_dir and os.path.exists(args.data_dir) and not os.path.isdir(args.data_dir):
         raise UsageError("--data-dir", f"{args.data_dir} is a file; give the folder that holds (or will hold) the "
                                        "IDX files")
@@ -437,6 +442,150 @@ def cmd_train(args, out):
     return 0
 
 
+# ---- sequence models (issue 14): a transformer on a generated task -----------------------------------
+def _trains_sequences(args):
+    """True when the run is a sequence model on a --task (asked for, or the resumed checkpoint's)."""
+    if args.task is not None or args.model in SEQUENCE_MODELS:
+        return True
+    if args.resume and args.model is None and os.path.isfile(args.resume):
+        try:
+            config = serialization.load(args.resume).get("config", {})
+        except (OSError, ValueError, AttributeError):
+            return False  # cmd_train reports the damaged file
+        return config.get("model") in SEQUENCE_MODELS
+    return False
+
+
+def fit_sequences(model, task, epochs, batch_size=64, lr=1e-3, name="model", start_epoch=0, opt=None, sched=None,
+                  history=None, on_epoch=None, out=None, progress=True):
+    """Train a next-token model on a `minigrad.data.sequences` task (Adam + cosine decay per epoch, cross-entropy on
+    the answer's tokens); returns the history. Printed per epoch as `fit` prints: the loss; train acc, the answers
+    right in every token when each is predicted from the true prefix (teacher forcing), on the training batches;
+    test acc, the exact-sequence accuracy of answers generated greedily for the held-out prompts."""
+    from .models import sequence_accuracy, sequence_loss
+    out = out or sys.stdout
+    if opt is None:
+        opt, sched = make_optimizer(model, lr, epochs)
+    history = history or {"loss": [], "train_acc": [], "test_acc": [], "time": [], "cpu_time": []}
+    loader = data.DataLoader(task.X_train, task.Y_train, batch_size, shuffle=True)
+    for epoch in range(start_epoch, epochs):
+        start, cpu = time.perf_counter(), time.process_time()
+        model.train()
+        bar = Progress(len(loader), f"{name} {epoch + 1}/{epochs}") if progress else None
+        total_loss, correct, seen = 0.0, 0, 0
+        for xb, yb in loader:
+            opt.zero_grad()
+            logits = model(xb)
+            loss = sequence_loss(logits, yb)
+            loss.backward()
+            opt.step()
+            answer = yb.data != -1
+            right = (logits.data.argmax(axis=-1) == yb.data) | ~answer
+            total_loss += loss.item() * len(yb)
+            correct += int(right.all(axis=1).sum())
+            seen += len(yb)
+            if bar:
+                bar.update(f"loss {total_loss / seen:.4f}")
+        if bar:
+            bar.close()
+        sched.step()
+        test_acc = sequence_accuracy(model, task)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        for key, value in (("loss", total_loss / seen), ("train_acc", correct / seen), ("test_acc", test_acc),
+                           ("time", elapsed), ("cpu_time", cpu)):
+            history.setdefault(key, []).append(value)
+        print(f"{name}  epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {total_loss / seen:.4f}  "
+              f"train acc {100 * correct / seen:6.2f}%  test acc {100 * test_acc:6.2f}%  {elapsed:5.2f}s",
+              file=out, flush=True)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, model, opt, sched, history)
+    return history
+
+
+def cmd_train_sequences(args, out):
+    """`train --model tiny-transformer|bitnet-transformer --task sort|add`: as `train`, on a generated task."""
+    from . import models
+    from .data.sequences import load_task
+    from .profile import blas_threads_limited
+    if args.dataset is not None:
+        raise UsageError("--dataset", f"{args.model or 'a sequence model'} trains on a generated --task "
+                                      f"({', '.join(TASKS)}), not on a dataset; leave --dataset out")
+    if args.data_dir is not None:
+        raise UsageError("--data-dir", "a generated --task needs no data folder; leave --data-dir out")
+    if args.model is not None and args.model not in SEQUENCE_MODELS:
+        raise UsageError("--task", f"--task trains the sequence models ({', '.join(SEQUENCE_MODELS)}), not "
+                                   f"{args.model}; use --dataset for it")
+    checkpoint = None
+    if args.resume:
+        checkpoint = read_checkpoint(args.resume)
+        config = checkpoint["config"]
+        if args.epochs is None:
+            args.epochs = config["epochs"]
+        args.dataset, args.task = None, args.task or config["dataset"]
+        for key, flag in (("task", "dataset"), ("model", "model"), ("batch_size", "batch_size"), ("lr", "lr"),
+                          ("seed", "seed")):
+            if getattr(args, key) is not None and getattr(args, key) != config[flag]:
+                print(f"note: --{key.replace('_', '-')} {getattr(args, key)} ignored; resuming with "
+                      f"{config[flag]} from {args.resume}", file=out)
+            setattr(args, key, config[flag])
+    args.model = args.model or SEQUENCE_MODELS[0]
+    args.task = args.task or TASKS[0]
+    defaults = dict(models.RECIPES[args.model][1], seed=0)
+    defaults["epochs"] = TASK_EPOCHS[args.task]
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    save_flag = "--save"
+    if args.resume and not args.save:
+        args.save, save_flag = args.resume, "--resume"
+    if args.save:
+        check_writable(save_flag, args.save)
+    if save_flag == "--resume":
+        print(f"note: no --save given; checkpoints go back to {args.resume}", file=out)
+    manual_seed(args.seed)
+    task = load_task(args.task, seed=args.seed)
+    model = models.build(args.model, task)
+    opt, sched = make_optimizer(model, args.lr, args.epochs)
+    config = {"dataset": args.task, "model": args.model, "batch_size": args.batch_size, "lr": args.lr,
+              "seed": args.seed, "epochs": args.epochs}
+    start_epoch, history = 0, None
+    if checkpoint is not None:
+        serialization.load_checkpoint(args.resume, model, opt, sched)
+        start_epoch, history = checkpoint["epoch"], checkpoint["history"]
+        if checkpoint["config"]["epochs"] != args.epochs:
+            print(f"note: the schedule keeps T_max = {sched.T_max} epochs from {args.resume}", file=out)
+        print(f"resumed {args.resume} after epoch {start_epoch}", file=out)
+        if start_epoch >= args.epochs:
+            print(f"nothing to do: {start_epoch} epochs already done; pass a larger --epochs", file=out)
+    print(f"{args.model} on {args.task}: {len(task.X_train)} train / {len(task.X_test)} held-out sequences "
+          f"(prompt {task.prompt_length}, answer {task.answer_length} tokens), "
+          f"{sum(p.data.size for p in model.parameters()):,} parameters, Adam lr {args.lr} + cosine, "
+          f"batch {args.batch_size}, seed {args.seed}", file=out)
+    print("(train acc: answers right in every token from the true prefix; test acc: answers generated greedily "
+          "and right in every token, on the held-out prompts)", file=out)
+
+    def save(epoch, model, opt, sched, history):
+        if args.save:
+            serialization.save_checkpoint(args.save, model, opt, sched, epoch=epoch, history=history, config=config)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    # one BLAS thread: these matrices are small, and threads that wait for each other on a busy machine cost
+    # several times the work (a sort epoch: 20 s with one thread, 2 minutes with two on a loaded 2-core machine)
+    with blas_threads_limited(1):
+        history = fit_sequences(model, task, args.epochs, args.batch_size, args.lr, name=args.model,
+                                start_epoch=start_epoch, opt=opt, sched=sched, history=history, on_epoch=save,
+                                out=out, progress=not args.no_progress)
+    if start_epoch < args.epochs:
+        print(f"trained in {time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU "
+              "(1 BLAS thread)", file=out)
+    if args.save:
+        print(f"checkpoint: {args.save}", file=out)
+    return 0
+
+
+TASK_EPOCHS = {"sort": 6, "add": 10}  # the default epochs of each task (with the recipes' batch size)
+
+
 def build_parser():
     parser = _Parser(prog="minigrad", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -454,7 +603,9 @@ def build_parser():
     train.add_argument("--dataset", choices=DATASETS, default=None, help="default: digits (bundled)")
     train.add_argument("--data-dir", default=None, help="folder with the four IDX files (mnist, fashion-mnist); "
                                                         "downloaded there when missing")
-    train.add_argument("--model", choices=MODELS, default=None, help="default: mlp")
+    train.add_argument("--model", choices=MODELS, default=None, help="default: mlp (tiny-transformer with --task)")
+    train.add_argument("--task", choices=TASKS, default=None,
+                       help="a generated sequence task for the transformers (default: sort; no download)")
     train.add_argument("--epochs", type=POSITIVE_INT, default=None, help="default: 10, or the resumed run's")
     train.add_argument("--batch-size", type=POSITIVE_INT, default=None, help="default: 100")
     train.add_argument("--lr", type=LEARNING_RATE, default=None,

@@ -264,9 +264,11 @@ class _LiveBytes:
     def on_op(self, cls, ctx, args, kwargs, result, elapsed):
         if not self.tracer.recording():
             return
-        tensors = [a for a in args if isinstance(a, Tensor)]
+        # an array argument is an input too (an embedding's indices reach its op as an ndarray): an op that
+        # takes one not made from weights is not weight preparation
+        tensors = [a.data if isinstance(a, Tensor) else a for a in args if isinstance(a, _ARRAYS)]
         if tensors and autograd.current_phase() == "forward" and \
-                all(id(_allocation(t.data)) in self._weights for t in tensors):
+                all(id(_allocation(t)) in self._weights for t in tensors):
             self.weight_ops.add(len(self.tracer._raw) - 1)  # the tracer observed this op just before us
             owner = _allocation(result.data)
             if id(owner) not in self._weights:
