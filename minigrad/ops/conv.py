@@ -109,18 +109,23 @@ def _strided(stride, blocks):
     return tuple(slice(0, s * (b - 1) + 1, s) for s, b in zip(stride, blocks))
 
 
-def im2col(data, win, pad_value, blocks):
-    """cols (N, C*prod(K), prod(blocks)) of an (N, C, *S) array; a 1x1 kernel without padding is a reshape (a view
-    at stride 1)."""
+def im2col(data, win, pad_value, blocks, by_channel=False):
+    """cols (N, C*prod(K), prod(blocks)) of an (N, C, *S) array, or with by_channel (C*prod(K), N*prod(blocks)), the
+    batch inside each row (for one matmul over the whole batch); a 1x1 kernel without padding is a reshape (a view
+    at stride 1, batch first)."""
     n, c, nd = data.shape[0], data.shape[1], len(win.kernel)
-    if math.prod(win.kernel) == 1 and not any(lo or hi for lo, hi in win.pads):
-        return data[_NC + _strided(win.stride, blocks)].reshape(n, c, math.prod(blocks))
+    k, length = math.prod(win.kernel), math.prod(blocks)
+    if k == 1 and not any(lo or hi for lo, hi in win.pads):
+        pixels = data[_NC + _strided(win.stride, blocks)]
+        return pixels.swapaxes(0, 1).reshape(c, n * length) if by_channel else pixels.reshape(n, c, length)
     data = _padded(data, win.pads, pad_value)
     views = sliding_window_view(data, win.spans(), axis=tuple(range(2, 2 + nd)))   # (N, C, *positions, *span)
     views = views[_NC + _strided(win.stride, blocks) + tuple(slice(None, None, d) for d in win.dilation)]
-    cols = np.empty((n, c) + win.kernel + blocks, data.dtype)
-    np.copyto(cols, views.transpose((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)) + tuple(range(2, 2 + nd))))
-    return cols.reshape(n, c * math.prod(win.kernel), math.prod(blocks))
+    order = ((1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,)) if by_channel else \
+        ((0, 1) + tuple(range(2 + nd, 2 + 2 * nd)))
+    cols = np.empty(tuple(views.shape[i] for i in order) + blocks, data.dtype)
+    np.copyto(cols, views.transpose(order + tuple(range(2, 2 + nd))))
+    return cols.reshape(c * k, n * length) if by_channel else cols.reshape(n, c * k, length)
 
 
 def _inside(offset, stride, count, size):
@@ -134,11 +139,14 @@ def _inside(offset, stride, count, size):
 
 
 def col2im(cols, shape, win, blocks):
-    """The (N, C, *S) array that adds every entry of cols (N, C*prod(K), prod(blocks)) back where im2col took it;
-    entries taken from the padding are dropped. A loop over the prod(K) kernel taps, each a strided add of a
-    whole slab."""
+    """The (N, C, *S) array that adds every entry of cols (N, C*prod(K), prod(blocks)), or (C*prod(K), N*prod(blocks))
+    (by channel), back where im2col took it; entries taken from the padding are dropped. A loop over the prod(K)
+    kernel taps, each a strided add of a whole slab."""
     n, c, sizes = shape[0], shape[1], tuple(shape[2:])
-    slabs = cols.reshape((n, c) + win.kernel + tuple(blocks))
+    if cols.ndim == 2:
+        slabs = np.moveaxis(cols.reshape((c,) + win.kernel + (n,) + tuple(blocks)), 1 + len(sizes), 0)
+    else:
+        slabs = cols.reshape((n, c) + win.kernel + tuple(blocks))
     if math.prod(win.kernel) == 1 and not any(lo or hi for lo, hi in win.pads) and tuple(blocks) == sizes:
         return slabs.reshape(shape)  # a 1x1 kernel at stride 1: the same pixels
     out = np.zeros(shape, cols.dtype)
@@ -153,14 +161,15 @@ def col2im(cols, shape, win, blocks):
 
 class Unfold(Op):
     """im2col: x (N, C, *S) -> cols (N, C*prod(K), L), cols[n, (c, k), l] = xpad[n, c, o(l) s + k d] (the padding
-    holds pad_value), `blocks` windows per dim (default: all that fit).   dx = fold(g) (col2im, the adjoint)."""
+    holds pad_value), `blocks` windows per dim (default: all that fit); by_channel: cols (C*prod(K), N*L).
+    dx = fold(g) (col2im, the adjoint)."""
     view = True  # a 1x1 kernel at stride 1 without padding: a reshape of x
 
     @staticmethod
-    def forward(ctx, x, win, pad_value=0.0, blocks=None):
+    def forward(ctx, x, win, pad_value=0.0, blocks=None, by_channel=False):
         blocks = win.blocks(x.shape[2:]) if blocks is None else tuple(blocks)
         ctx.args = (x.shape, win, blocks)
-        return im2col(x.data, win, pad_value, blocks)
+        return im2col(x.data, win, pad_value, blocks, by_channel)
 
     @staticmethod
     def backward(ctx, g):
@@ -170,18 +179,19 @@ class Unfold(Op):
 
 
 class Fold(Op):
-    """col2im: cols (N, C*prod(K), L) -> x (N, C, *S), adding each entry back where unfold took it (the adjoint
-    of unfold with the same window and `blocks`).   dcols = unfold(g)."""
+    """col2im: cols (N, C*prod(K), L), or (C*prod(K), N*L), -> x (N, C, *S), adding each entry back where unfold
+    took it (the adjoint of unfold with the same window, `blocks` and layout).   dcols = unfold(g)."""
     view = True  # a 1x1 kernel at stride 1: a reshape of cols
 
     @staticmethod
     def forward(ctx, cols, shape, win, blocks=None):
         blocks = win.blocks(shape[2:]) if blocks is None else tuple(blocks)
-        expected = (shape[0], shape[1] * math.prod(win.kernel), math.prod(blocks))
+        rows, length = shape[1] * math.prod(win.kernel), math.prod(blocks)
+        expected = (rows, shape[0] * length) if cols.ndim == 2 else (shape[0], rows, length)
         if cols.shape != expected:
             raise RuntimeError(f"fold: columns of shape {cols.shape} do not fit an image {tuple(shape)} with kernel "
                                f"{win.kernel} and {blocks} windows: expected {expected}")
-        ctx.args = (win, 0.0, blocks)
+        ctx.args = (win, 0.0, blocks, cols.ndim == 2)
         return col2im(cols.data, tuple(shape), win, blocks)
 
     @staticmethod
@@ -249,6 +259,13 @@ def _matmul(a, b):
 _CHUNK_BYTES = 1 << 22
 
 
+def by_channel(n, length, win):
+    """Whether a convolution's columns are laid out (C*K, N*L), the batch folded into one matmul: when each sample
+    has few windows (small images), where N small matmuls would waste BLAS; not at L >= 1024, where the transposes
+    this layout costs outweigh it, nor for a 1x1 kernel without padding, whose batch-first columns are a view."""
+    return n > 1 and length < 1024 and (math.prod(win.kernel) > 1 or any(lo or hi for lo, hi in win.pads))
+
+
 def _by_chunks(out, bytes_per_sample, fn):
     """out[part] = fn(part) for slices `part` of the batch, each making about 4 MiB of columns: columns that are not
     kept are made a chunk at a time, since a big fresh array costs more than the copy that fills it (its pages are
@@ -281,12 +298,15 @@ def correlate(x, w, win, groups, pad_value=0.0, cols=None, blocks=None):
     rows, length = w.shape[1] * math.prod(win.kernel), math.prod(blocks)
     weights = w.reshape(groups, o // groups, rows)
 
-    def product(cols):                                                   # (n', C*K, L) -> (n', O, L)
+    def product(cols):                                   # (n', O, L) from (n', C*K, L) or (C*K, n'*L) columns
+        if cols.ndim == 2:
+            m = cols.shape[1] // max(length, 1)
+            return _matmul(weights, cols.reshape(groups, rows, -1)).reshape(o, m, length).swapaxes(0, 1)
         return _matmul(weights, cols.reshape(len(cols), groups, rows, length)).reshape(len(cols), o, length)
     if cols is None:
-        cols_bytes = groups * rows * length * dtype.itemsize
+        cols_bytes, flat = groups * rows * length * dtype.itemsize, by_channel(n, length, win)
         y = _by_chunks(np.empty((n, o, length), dtype), cols_bytes,
-                       lambda part: product(im2col(x[part], win, pad_value, blocks)))
+                       lambda part: product(im2col(x[part], win, pad_value, blocks, flat)))
     else:
         y = product(cols)
     return y.reshape((n, o) + blocks)
@@ -307,17 +327,24 @@ def correlate_weight(x, g, win, groups, pad_value=0.0, cols=None):
         gw, flat = gw.reshape(n, groups, m, -1), (view.reshape(n, groups, -1) for view in views)
         dw = np.stack([np.einsum("ngml,ngl->gm", gw, view) for view in flat], axis=-1)
         return dw.reshape((o, 1) + win.kernel)
-    rows = c // groups * k
+    rows, og = c // groups * k, o // groups
 
-    def products(cols, part):                                            # (n', G, O/G, C/G*K), one per sample
-        return _matmul(g[part].reshape(-1, groups, o // groups, length), cols.reshape(-1, groups, rows, length).mT)
-    if cols is None:
-        per_sample = np.empty((n, groups, o // groups, rows), dtype)
-        _by_chunks(per_sample, groups * rows * length * dtype.itemsize,
-                   lambda part: products(im2col(x[part], win, pad_value, blocks), part))
-    else:
-        per_sample = products(cols, slice(None))
-    return per_sample.sum(axis=0).reshape((o, c // groups) + win.kernel)
+    def products(cols, part):       # (n', G, O/G, C/G*K), one per sample; or their sum, from (C*K, n'*L) columns
+        gp = g[part].reshape(-1, groups, og, length)
+        if cols.ndim == 2:
+            return _matmul(gp.transpose(1, 2, 0, 3).reshape(groups, og, -1), cols.reshape(groups, rows, -1).mT)
+        return _matmul(gp, cols.reshape(-1, groups, rows, length).mT)
+    shape = (o, c // groups) + win.kernel
+    if cols is not None:
+        dw = products(cols, slice(None))
+        return (dw if cols.ndim == 2 else dw.sum(axis=0)).reshape(shape)
+    step = max(1, _CHUNK_BYTES // max(1, groups * rows * length * dtype.itemsize))
+    if by_channel(n, length, win):
+        parts = (slice(i, i + step) for i in range(0, n, step))
+        return sum(products(im2col(x[part], win, pad_value, blocks, True), part) for part in parts).reshape(shape)
+    per_sample = _by_chunks(np.empty((n, groups, og, rows), dtype), groups * rows * length * dtype.itemsize,
+                            lambda part: products(im2col(x[part], win, pad_value, blocks), part))
+    return per_sample.sum(axis=0).reshape(shape)
 
 
 def _phase(r, kernel, stride, dilation, before):
@@ -433,7 +460,7 @@ class ConvTranspose(Op):
         need_y, need_w = ctx.needs_input_grad[:2]
         cols = None  # h's columns, made once when both gradients multiply them
         if need_y and need_w and uses_columns(w.shape, groups):
-            cols = im2col(array_of(h), win, 0.0, tuple(y.shape[2:]))
+            cols = im2col(array_of(h), win, 0.0, tuple(y.shape[2:]), by_channel(len(y), math.prod(y.shape[2:]), win))
         gy = _run(Conv, h, w, cols, win, groups, 0.0, y.shape[2:]) if need_y else None
         gw = _run(ConvWeight, h, y, win, groups, 0.0, cols) if need_w else None
         return gy, gw
@@ -476,7 +503,10 @@ def conv(x, weight, win, groups=1, pad_value=0.0):
     """The cross-correlation of x (N, C, *S) with weight (O, C/G, *K) over Window `win`, no bias. The im2col columns
     come from the unfold op (so a profile sees their memory) and are kept for the weight's gradient."""
     x, weight = lift(x), lift(weight)
-    cols = Unfold.apply(x.detach(), win, pad_value) if uses_columns(weight.shape, groups) else None
+    cols = None
+    if uses_columns(weight.shape, groups):
+        flat = by_channel(x.shape[0], math.prod(win.blocks(x.shape[2:])), win)
+        cols = Unfold.apply(x.detach(), win, pad_value, None, flat)
     return Conv.apply(x, weight, cols, win, groups, pad_value)
 
 
