@@ -328,6 +328,11 @@ def test_unfold_and_fold_are_adjoint():
     cols_shape = unfold(mg.tensor(x[:1, :2]), win).shape
     assert gradcheck(lambda c: fold(c, (1, 2, 7, 6), win),
                      [mg.tensor(RNG.standard_normal(cols_shape), requires_grad=True)])
+    by_channel = Unfold.apply(mg.tensor(x), win, 0.0, None, True).numpy()  # (C*K, N*L): the batch inside each row
+    np.testing.assert_array_equal(by_channel, cols.transpose(1, 0, 2).reshape(cols.shape[1], -1))
+    np.testing.assert_allclose(np.vdot(by_channel, c.transpose(1, 0, 2).reshape(by_channel.shape)),
+                               np.vdot(x, fold(mg.tensor(c.transpose(1, 0, 2).reshape(by_channel.shape)), x.shape,
+                                               win).numpy()), rtol=1e-12)
     x3 = RNG.standard_normal((1, 2, 4, 5, 3))  # any number of spatial dims
     win3 = window("t", (2, 3, 2), (1, 2, 1), 1, (2, 1, 1))
     cols3 = unfold(mg.tensor(x3), win3).numpy()
