@@ -141,6 +141,16 @@ def _divide(sums, divisor, dtype):
     return Tensor((np.abs(s) // divisor * np.sign(s)).astype(dtype))
 
 
+_BIG_TILE = 16  # windows of at least 16 cells that tile x are averaged by a reshape (smaller ones: by columns, faster)
+
+
+def _tile_mean(x, kernel, blocks):
+    """The mean of each of the blocks[d] x kernel[d] tiles at the start of x (N, C, *S): a reshape and a mean."""
+    crop = x[(slice(None),) * 2 + tuple(slice(0, b * k) for b, k in zip(blocks, kernel))]
+    tiles = crop.reshape(x.shape[:2] + sum(((b, k) for b, k in zip(blocks, kernel)), ()))
+    return tiles.mean(axis=tuple(range(3, 3 + 2 * len(kernel), 2)))
+
+
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,  # noqa: A002
               divisor_override=None):
     x, batched = _input(op, nd, input)
@@ -154,7 +164,12 @@ def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_incl
     else:
         counts = _window_counts(win, blocks, x.shape[2:], count_include_pad)
         divisor = int(counts[0]) if (counts == counts[0]).all() else counts
-    y = _divide(_windows(x, win, blocks, 0).sum(axis=2), divisor, x.dtype)
+    mean = isinstance(divisor, int) and divisor == math.prod(win.kernel) and x.dtype.kind == "f"
+    tiles = not any(lo or hi for lo, hi in win.pads) and win.stride == win.kernel
+    if mean and tiles and divisor >= _BIG_TILE:  # big windows that tile x: a reshape, no columns
+        return _unbatched(_tile_mean(x, win.kernel, blocks), batched)
+    windows = _windows(x, win, blocks, 0)
+    y = windows.mean(axis=2) if mean else _divide(windows.sum(axis=2), divisor, x.dtype)
     return _unbatched(y.reshape(x.shape[:2] + blocks), batched)
 
 
@@ -224,9 +239,9 @@ def _adaptive_avg_pool(op, nd, input, output_size):  # noqa: A002
     x, batched = _input(op, nd, input, "f")
     out = _adaptive_size(op, nd, x, output_size)
     n, c, sizes = x.shape[0], x.shape[1], x.shape[2:]
-    if _divides(sizes, out):  # equal windows: a reshape, then a mean
-        split = sum(((o, s // o) for s, o in zip(sizes, out)), ())
-        y = x.reshape((n, c) + split).mean(axis=tuple(range(3, 3 + 2 * nd, 2)))
+    if _divides(sizes, out):  # equal windows: average pooling with kernel = stride = S / O
+        kernel = tuple(s // o for s, o in zip(sizes, out))
+        return _unbatched(_avg_pool(op, nd, x, kernel, kernel, 0, False, True), batched)
     elif min(out) == 0:
         y = x.reshape(n, c, -1)[:, :, :0].reshape((n, c) + out)
     else:
