@@ -36,12 +36,24 @@ class CausalSelfAttention(nn.Module):
         linear = _linear(ternary)
         self.qkv, self.proj = linear(d_model, 3 * d_model), linear(d_model, d_model)
 
-    def forward(self, x):
+    def _heads(self, x):
         b, t, d = x.shape
         qkv = self.qkv(x.reshape(b * t, d))  # the linear layers see 2-D inputs: one matrix product each way
-        q, k, v = qkv.reshape(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        return qkv.reshape(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # q, k, v
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self._heads(x)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True)      # (b, heads, t, d / heads)
         return self.proj(y.transpose(1, 2).reshape(b * t, d)).reshape(b, t, d)
+
+    def weights(self, x):
+        """The attention weights softmax(Q K^T / sqrt(head dim) + causal mask), (b, heads, t, t): row i says how
+        much position i takes from each position j <= i."""
+        q, k, _ = self._heads(x)
+        scores = q @ k.mT * (1 / np.sqrt(q.shape[-1]))
+        future = np.triu(np.ones(scores.shape[-2:], bool), 1)
+        return F.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
 
 
 class Block(nn.Module):
@@ -78,15 +90,27 @@ class DecoderTransformer(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
 
-    def forward(self, idx):
+    def embed(self, idx):
+        """Token embeddings plus positions, (B, T, d_model)."""
         idx = idx if isinstance(idx, Tensor) else Tensor(np.asarray(idx))
         t = idx.shape[1]
         if t > self.block_size:
             raise ValueError(f"DecoderTransformer: a sequence of {t} tokens is longer than block_size "
                              f"{self.block_size}")
-        x = self.tok(idx)
-        x = x + (self.pos(arange(t)) if self.positions == "learned" else self.pos_table[:t])
-        return self.head(self.norm(self.blocks(x)))
+        return self.tok(idx) + (self.pos(arange(t)) if self.positions == "learned" else self.pos_table[:t])
+
+    def forward(self, idx):
+        return self.head(self.norm(self.blocks(self.embed(idx))))
+
+    def attention_maps(self, idx):
+        """The attention weights of every layer for the token ids `idx`: a list of (B, heads, T, T) arrays."""
+        maps = []
+        with no_grad():
+            x = self.embed(idx)
+            for block in self.blocks:
+                maps.append(block.attn.weights(block.norm1(x)).numpy())
+                x = block(x)
+        return maps
 
     def extra_repr(self):
         return f"ternary={self.ternary}, positions={self.positions!r}"
