@@ -4,6 +4,8 @@ Binary ops broadcast like NumPy and promote dtypes like PyTorch (`promote`); `un
 gradients back to each input's shape. Floating ops (exp, sqrt, true division, ...) give integer and bool
 inputs the default float dtype.
 """
+import types
+
 import numpy as np
 
 from ..autograd import Function
@@ -63,7 +65,8 @@ def _in_float32(op, a, b):
 
 def _floating(op, a, *args):
     """Apply a one-input floating op: bool and integer inputs compute in the default float (as PyTorch)."""
-    a = lift(a)
+    if not isinstance(a, Tensor):
+        a = lift(a)
     if a.data.dtype.kind not in "fc":
         a = a.astype(to_float(a.data.dtype))
     return op.apply(a, *args)
@@ -188,9 +191,8 @@ def opmath(x):
 
 
 def own_rule(cls, rule):
-    """A shared rule as cls's own backward, so graphs and traces name it `Tan.backward`, not the base's."""
-    def backward(ctx, g):
-        return rule(ctx, g)
+    """A shared rule as cls's own function, so graphs and traces name it `Tan.backward`, not the base's."""
+    backward = types.FunctionType(rule.__code__, rule.__globals__, "backward", rule.__defaults__, rule.__closure__)
     backward.__qualname__ = f"{cls.__name__}.backward"
     return staticmethod(backward)
 
@@ -204,13 +206,17 @@ class Unary(Op):
 
     @staticmethod
     def forward(ctx, a):
-        if not ctx.op.saves_output:
+        op, x = ctx.op, a.data
+        if not op.saves_output:
             ctx.save_for_backward(a)
-        return ctx.op.f(opmath(a.data)).astype(a.dtype, copy=False)
+        if x.dtype == np.float16:  # computed in float32 and rounded once, as PyTorch's CPU kernels
+            return op.f(x.astype(np.float32)).astype(np.float16)
+        return op.f(x)
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.op.vjp(g, ctx.output if ctx.op.saves_output else ctx.saved_tensors[0])
+        op = ctx.op
+        return op.vjp(g, ctx.output if op.saves_output else ctx.saved_tensors[0])
 
     cost = per_element(1)
 
