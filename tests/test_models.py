@@ -11,6 +11,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import cli, models, nn
+from minigrad.nn import functional as F
 from minigrad.data import sequences
 from minigrad.data.sequences import IGNORE, addition_task, load_task, sort_task
 
@@ -68,6 +69,23 @@ def test_the_transformer_is_causal_and_the_twins_differ_only_in_their_linear_lay
         assert not np.allclose(a.numpy()[0, 5:], b.numpy()[0, 5:])
     with pytest.raises(ValueError):
         float_model(np.zeros((1, 8), np.int64))
+
+
+def test_attention_maps_are_the_causal_softmax_the_layers_use():
+    task = sort_task(length=4, digits=5, n_train=100, n_test=10)
+    mg.manual_seed(0)
+    model = models.bitnet_transformer(task, n_heads=2)
+    idx = task.X_test[:3]
+    maps = model.attention_maps(idx)
+    assert len(maps) == 2 and maps[0].shape == (3, 2, 7, 7)
+    for m in maps:
+        np.testing.assert_allclose(m.sum(-1), 1, rtol=1e-6)
+        assert not m[..., np.triu(np.ones((7, 7), bool), 1)].any()
+    block = model.blocks[0]
+    x = block.norm1(model.embed(idx))
+    q, k, v = block.attn._heads(x)
+    np.testing.assert_allclose((mg.tensor(maps[0]) @ v).numpy(),
+                               F.scaled_dot_product_attention(q, k, v, is_causal=True).numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _train(name, task, epochs, lr=3e-3):
