@@ -140,6 +140,9 @@ def test_norm_errors_are_pytorchs_classes_with_clear_messages():
         F.layer_norm(x, (4,), mg.ones(3))
     with pytest.raises(RuntimeError, match="mixed dtypes"):
         F.layer_norm(x, (4,), mg.ones(4, dtype="float64"))
+    for layer in (nn.BatchNorm1d(3), nn.BatchNorm1d(3, affine=False).eval()):  # float32 parameters or statistics
+        with pytest.raises(RuntimeError, match="batch_norm: mixed dtypes: the input is float64"):
+            layer(x.double())
     with pytest.raises(RuntimeError, match="divisible by num_groups"):
         F.group_norm(x, 2)
     with pytest.raises(RuntimeError, match="a vector of size equal to the number of channels"):
@@ -624,3 +627,14 @@ def test_containers_register_for_optimizers_and_state_dicts():
     (model["body"][1](model["body"][0](x)) * model["scales"][0]).sum().backward()
     opt.step()
     assert not np.array_equal(model["scales"][0].numpy(), clone["scales"][0].numpy())
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_a_float16_input_with_float32_parameters_is_float16_as_pytorchs(training):
+    x = mg.randn(4, 3, 5).half()
+    layer = nn.BatchNorm1d(3).train(training)
+    y = layer(x)
+    want = torch.nn.functional.batch_norm(torch.from_numpy(x.numpy()), torch.zeros(3), torch.ones(3), torch.ones(3),
+                                          torch.zeros(3), training=training)
+    assert y.dtype == np.float16 and want.dtype == torch.float16
+    np.testing.assert_allclose(y.numpy().astype(np.float32), want.numpy().astype(np.float32), atol=2e-3)

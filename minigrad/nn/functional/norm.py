@@ -247,6 +247,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     r = (1 - momentum) r + momentum * stat (var unbiased, as PyTorch). Otherwise the running stats are used.
     """
     x = _floating(x, "batch_norm")
+    _same_dtype("batch_norm", x, running_mean, running_var, weight, bias)
     axes, shape = _channel_axes(x, "batch_norm")
     if x.ndim == 2:
         shape = None  # (C,) already broadcasts against (N, C)
@@ -255,15 +256,17 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
     if training:
         if x.size // x.shape[1] < 2:
             raise ValueError(f"batch_norm: training needs more than one value per channel, got input shape {x.shape}")
-        return _conv.batch_norm(x, w, b, running_mean, running_var, axes, eps, momentum)
-    if running_mean is None or running_var is None:
-        raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
-    shape = shape or (1, x.shape[1])
-    inv = const((1 / np.sqrt(running_var.data + eps)).reshape(shape), x.dtype)
-    mean = const(running_mean.data.reshape(shape), x.dtype)
-    scale = inv if w is None else w * inv                  # per channel: cheap
-    shift = -mean * scale if b is None else b - mean * scale
-    return x * scale + shift
+        y = _conv.batch_norm(x, w, b, running_mean, running_var, axes, eps, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+        shape = shape or (1, x.shape[1])
+        inv = const((1 / np.sqrt(running_var.data + eps)).reshape(shape), x.dtype)
+        mean = const(running_mean.data.reshape(shape), x.dtype)
+        scale = inv if w is None else w * inv                  # per channel: cheap
+        shift = -mean * scale if b is None else b - mean * scale
+        y = x * scale + shift
+    return y if y.dtype == x.dtype else y.astype(x.dtype)  # a float16 input with float32 parameters stays float16
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
