@@ -247,8 +247,7 @@ def bnn(rep, torch, scale):
         return
     breakdown(rep, contenders, times)
     if torch:
-        rep.check("BNN MLP step time, minigrad / torch eager (goal: at least as fast)",
-                  paired_ratio(times, "minigrad", "torch"), 1.0)
+        rep.check("BNN MLP step time, minigrad / torch eager", paired_ratio(times, "minigrad", "torch"), 0.6)
     else:
         rep.unavailable("BNN MLP step vs torch", "PyTorch is not installed", "skipped")
 
@@ -342,7 +341,7 @@ def conv(rep, torch, scale):
     if not ok:
         rep.unavailable("Conv2d forward+backward, minigrad", why)
     elif torch:
-        rep.check("Conv2d forward+backward, minigrad / torch eager", paired_ratio(times, "minigrad", "torch"), 1.5)
+        rep.check("Conv2d forward+backward, minigrad / torch eager", paired_ratio(times, "minigrad", "torch"), 1.2)
     else:
         rep.unavailable("Conv2d vs torch", "PyTorch is not installed", "skipped")
 

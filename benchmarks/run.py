@@ -115,7 +115,7 @@ def scale(full, quick):
 
 
 # ---- 1. MLP training step -----------------------------------------------------------------------
-MLP_CASES = [((784, 512, 512, 10), 128, 1.10), ((784, 128, 10), 64, 1.25)]
+MLP_CASES = [((784, 512, 512, 10), 128, 1.10), ((784, 128, 10), 64, 1.30)]  # issue 10's goals
 LR = 0.01
 
 
@@ -358,7 +358,7 @@ def section_memory(rep, torch):
                      f"{fmt_bytes(total - param_bytes):>10}   held between steps {fmt_bytes(held):>10}")
         working = (res["minigrad"][0] - param_bytes) / (res["numpy"][0] - param_bytes)
         rep.line(f"info  parameters {fmt_bytes(param_bytes)}; working memory minigrad / numpy: {working:.3f}")
-        rep.check(f"peak memory MLP {name} b{n}: minigrad / numpy", res["minigrad"][0] / res["numpy"][0], 1.3)
+        rep.check(f"peak memory MLP {name} b{n}: minigrad / numpy", res["minigrad"][0] / res["numpy"][0], 1.2)
 
 
 # ---- 5. BNN MLP and Conv2d ---------------------------------------------------------------------

@@ -174,6 +174,23 @@ def test_in_place_updates_bump_the_version_and_are_refused_on_grad_leaves():
     np.testing.assert_array_equal(c.numpy(), [1.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("method", ["add_", "sub_"])
+@pytest.mark.parametrize("alpha", [0.01, -3, 1e-5])
+def test_an_update_with_alpha_is_the_out_of_place_op_bit_for_bit(dtype, method, alpha):
+    """Without a graph, add_/sub_ with alpha run as one op; it must give the bits of t -/+ (other * alpha), the op a
+    graph records (other broadcast, a float16 other scaled in float32 and rounded once)."""
+    rng = np.random.default_rng(0)
+    t = mg.tensor(rng.standard_normal((3, 4)), dtype=dtype)
+    other = mg.tensor(rng.standard_normal(4), dtype=dtype)
+    out_of_place = (t + other * alpha) if method == "add_" else (t - other * alpha)
+    with mg.trace() as tr:
+        result = getattr(t, method)(other, alpha=alpha)
+    assert result is t and t.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(t.numpy(), out_of_place.numpy())
+    assert [r.name for r in tr.records] == [method] and tr.flops() == 4 + 12  # the multiply, then the update
+
+
 def test_detach_shares_data_and_leaves_the_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -14,7 +14,7 @@ finds out at backward and says so (see Node.saved_tensors).
 """
 import numpy as np
 
-from ..autograd import Function, is_grad_enabled
+from ..autograd import Cost, Function, is_grad_enabled
 from ..tensor import Tensor
 from . import xp
 from ._common import lift, movement, per_element
@@ -44,6 +44,33 @@ class AddInPlace(_InPlace):
 
 class SubInPlace(_InPlace):
     """target -= value."""
+    name, ufunc = "sub_", np.subtract
+
+
+class _ScaledInPlace(Function):
+    """target <- ufunc(target, alpha * value) in one op, as PyTorch's add_/sub_ kernels take alpha (the no-graph
+    path of an optimizer's p.sub_(g, alpha=lr)). alpha * value rounds as the out-of-place mul would: a float16
+    value is scaled in float32 and rounded once (see elementwise._in_float32)."""
+    ufunc = None
+
+    @staticmethod
+    def forward(ctx, target, value, alpha):
+        v = value.data
+        scaled = (v.astype(np.float32) * alpha).astype(np.float16) if v.dtype == np.float16 else v * alpha
+        return _InPlace.forward(ctx, target, Tensor._wrap(scaled))
+
+    @staticmethod
+    def cost(ctx, out, target, value, alpha):
+        return Cost(flops=out.size + value.size)  # the multiply, then the update
+
+
+class AddScaledInPlace(_ScaledInPlace):
+    """target += alpha * value."""
+    name, ufunc = "add_", np.add
+
+
+class SubScaledInPlace(_ScaledInPlace):
+    """target -= alpha * value."""
     name, ufunc = "sub_", np.subtract
 
 
@@ -152,26 +179,36 @@ def _same_shape(name, new, target):
                            f"{target.shape}; an in-place op cannot change its target's shape")
 
 
-def _with_alpha(other, alpha, target):
-    return other if alpha == 1 else lift(other, target) * alpha
-
-
 def _ufunc_update(op):
     def fast(target, value):
         op.apply(target, lift(value, target))
     return fast
 
 
+def _alpha_update(t, name, out_of_place, op, scaled_op, other, alpha):
+    """t <- out_of_place(t, alpha * other), in place; without a graph, one op (scaled_op) for a float `other`."""
+    if alpha == 1:
+        return update(t, name, out_of_place, (other,), _ufunc_update(op))
+
+    def fast(target, value, alpha):
+        if value.data.dtype.kind == "f" and isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
+            scaled_op.apply(target, value, alpha)
+        else:
+            op.apply(target, lift(value * alpha, target))
+    return update(t, name, lambda target, value, alpha: out_of_place(target, value * alpha), (lift(other, t), alpha),
+                  fast)
+
+
 def add_(t, other, *, alpha=1):
     """t += alpha * other, in place."""
     from .elementwise import add
-    return update(t, "add_", add, (_with_alpha(other, alpha, t),), _ufunc_update(AddInPlace))
+    return _alpha_update(t, "add_", add, AddInPlace, AddScaledInPlace, other, alpha)
 
 
 def sub_(t, other, *, alpha=1):
     """t -= alpha * other, in place."""
     from .elementwise import sub
-    return update(t, "sub_", sub, (_with_alpha(other, alpha, t),), _ufunc_update(SubInPlace))
+    return _alpha_update(t, "sub_", sub, SubInPlace, SubScaledInPlace, other, alpha)
 
 
 def mul_(t, other):
