@@ -65,8 +65,8 @@ def sigmoid(x):
     """1 / (1 + e^-x), without overflow."""
     if isinstance(x, Tensor):
         return x.sigmoid()
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    e = np.exp(-np.abs(x))                     # e^-|x| <= 1: never overflows
+    return np.where(x >= 0, 1, e) / (1 + e)     # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below
 
 
 def where(cond, a, b):
