@@ -356,6 +356,9 @@ def test_the_command_line(copy_partial, tmp_path):
     refused = subprocess.run([sys.executable, "-m", "minigrad", "course", "build", str(tmp_path), "--tasks", "1.99"],
                              capture_output=True, text=True, env=env, cwd=ROOT)
     assert refused.returncode == 1 and "no task 1.99" in refused.stderr
+    not_a_checkout = subprocess.run([sys.executable, "-m", "minigrad", "course", "list", "--source", str(tmp_path)],
+                                    capture_output=True, text=True, env=env, cwd=ROOT)
+    assert not_a_checkout.returncode == 1 and "is not a source checkout of minigrad" in not_a_checkout.stderr
     out, _ = copy_partial
     graded = subprocess.run([sys.executable, "-m", "minigrad", "course", "grade", str(out), "--tasks", "3.3",
                              "--results", str(tmp_path / "results.json")], capture_output=True, text=True, env=env,

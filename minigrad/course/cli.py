@@ -49,7 +49,12 @@ def add_arguments(parser):
 
 def _root(args_source):
     from .grade import reference_root
-    return os.path.abspath(args_source or reference_root())
+    root = os.path.abspath(args_source or reference_root())
+    if not (os.path.isfile(os.path.join(root, "setup.cfg")) and os.path.isdir(os.path.join(root, "tutorials"))):
+        raise CourseError(f"{root} is not a source checkout of minigrad (no setup.cfg and tutorials/ in it): course "
+                          "mode copies the whole project, its tests and tutorials; clone minigrad's repository and run "
+                          "it from there, or pass --source with the checkout's folder")
+    return root
 
 
 def cmd_list(args, out):
