@@ -191,6 +191,24 @@ def test_an_update_with_alpha_is_the_out_of_place_op_bit_for_bit(dtype, method, 
     assert [r.name for r in tr.records] == [method] and tr.flops() == 4 + 12  # the multiply, then the update
 
 
+def test_an_update_with_alpha_needs_no_temporary_the_size_of_its_target():
+    """p.sub_(g, alpha=lr) under no_grad (an optimizer step) forms alpha * g a block at a time, as PyTorch's fused
+    kernel needs no temporary: the peak over the update stays far below the target's size."""
+    import tracemalloc
+    p, g = mg.zeros(256, 1024), mg.ones(256, 1024)   # 1 MiB each
+    tracemalloc.start()
+    try:
+        with mg.no_grad():
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            p.sub_(g, alpha=0.5)
+            peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(p.numpy(), -0.5)
+    assert peak < p.data.nbytes / 4, peak
+
+
 def test_detach_shares_data_and_leaves_the_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -18,7 +18,7 @@ from ..autograd import Cost, Function, is_grad_enabled
 from ..tensor import Tensor
 from . import xp
 from ._common import lift, movement, per_element
-from .elementwise import Op
+from .elementwise import Op, add, div, mul, sub
 
 
 class _InPlace(Function):
@@ -47,17 +47,33 @@ class SubInPlace(_InPlace):
     name, ufunc = "sub_", np.subtract
 
 
+_BLOCK = 1 << 15  # elements of alpha * value formed at a time by _ScaledInPlace (128 KB of float32)
+
+
 class _ScaledInPlace(Function):
     """target <- ufunc(target, alpha * value) in one op, as PyTorch's add_/sub_ kernels take alpha (the no-graph
-    path of an optimizer's p.sub_(g, alpha=lr)). alpha * value rounds as the out-of-place mul would: a float16
-    value is scaled in float32 and rounded once (see elementwise._in_float32)."""
+    path of an optimizer's p.sub_(g, alpha=lr)). alpha * value is formed a block of rows at a time, so, as with
+    PyTorch's fused kernel, the update needs no temporary the size of the target; it rounds as the out-of-place
+    mul would: a float16 value is scaled in float32 and rounded once (see elementwise._in_float32)."""
     ufunc = None
 
     @staticmethod
     def forward(ctx, target, value, alpha):
-        v = value.data
+        t = target.data
+        try:
+            v = value.data if value.shape == t.shape else np.broadcast_to(value.data, t.shape)
+            rows = max(1, _BLOCK * len(t) // t.size) if t.ndim and t.size else 1
+            for block in ((slice(i, i + rows),) for i in range(0, len(t), rows)) if t.ndim else [...]:
+                _ScaledInPlace._update(ctx.op.ufunc, t[block], v[block], alpha)
+        except (ValueError, TypeError) as e:
+            raise RuntimeError(f"{ctx.op.name}: cannot update a {target.dtype} tensor of shape {target.shape} in "
+                               f"place with alpha * a {value.dtype} value of shape {value.shape}: {e}") from None
+        return t
+
+    @staticmethod
+    def _update(ufunc, t, v, alpha):
         scaled = (v.astype(np.float32) * alpha).astype(np.float16) if v.dtype == np.float16 else v * alpha
-        return _InPlace.forward(ctx, target, Tensor._wrap(scaled))
+        ufunc(t, scaled, out=t, casting="same_kind")  # scaled is freed on return, before the next block's
 
     @staticmethod
     def cost(ctx, out, target, value, alpha):
@@ -201,25 +217,21 @@ def _alpha_update(t, name, out_of_place, op, scaled_op, other, alpha):
 
 def add_(t, other, *, alpha=1):
     """t += alpha * other, in place."""
-    from .elementwise import add
     return _alpha_update(t, "add_", add, AddInPlace, AddScaledInPlace, other, alpha)
 
 
 def sub_(t, other, *, alpha=1):
     """t -= alpha * other, in place."""
-    from .elementwise import sub
     return _alpha_update(t, "sub_", sub, SubInPlace, SubScaledInPlace, other, alpha)
 
 
 def mul_(t, other):
     """t *= other, in place."""
-    from .elementwise import mul
     return update(t, "mul_", mul, (other,), _ufunc_update(MulInPlace))
 
 
 def div_(t, other):
     """t /= other, in place."""
-    from .elementwise import div
     return update(t, "div_", div, (other,), _ufunc_update(DivInPlace))
 
 
