@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from .autograd import enable_grad, no_grad, phase
+from .nn.module import _clear_grad
 from .ops import where
 from .tensor import Tensor
 
@@ -104,13 +105,11 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
-        """Clear every parameter's gradient (to None by default, as PyTorch does)."""
+        """Clear every parameter's gradient: to None (PyTorch's default), or with set_to_none=False zeroed in place
+        (the same .grad tensor, as PyTorch)."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.data))
+                _clear_grad(p, set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; then its constraint. Returns closure()'s loss."""

@@ -82,6 +82,20 @@ def test_shared_parameters_are_listed_once_and_reassignment_replaces():
     assert "b" not in m._parameters
 
 
+def test_a_shared_module_is_in_the_state_dict_under_every_path_as_pytorch():
+    lin = nn.Linear(2, 2)
+    m = nn.Module()
+    m.enc, m.dec = lin, lin                 # weight tying by a shared submodule
+    assert list(m.state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]  # PyTorch's keys
+    assert [n for n, _ in m.named_parameters()] == ["enc.weight", "enc.bias"]
+    assert [n for n, _ in m.named_parameters(remove_duplicate=False)] == list(m.state_dict())
+    assert [n for n, _ in m.named_modules(remove_duplicate=False)] == ["", "enc", "dec"]
+    assert [n for n, _ in m.named_modules()] == ["", "enc"]
+    state = {k: np.full(v.shape, 3.0, np.float32) for k, v in m.state_dict().items()}
+    assert m.load_state_dict(state) == ([], [])  # no "unexpected keys dec.weight, dec.bias"
+    assert np.all(lin.weight.data == 3.0)
+
+
 def test_assigning_before_super_init_is_a_clear_error():
     class Bad(nn.Module):
         def __init__(self):
@@ -103,6 +117,24 @@ def test_train_eval_are_recursive_and_zero_grad_sets_none():
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_zero_grad_set_to_none_false_zeroes_the_same_gradient_in_place():
+    for clear in (lambda net, opt: net.zero_grad(set_to_none=False), lambda net, opt: opt.zero_grad(False)):
+        net = nn.Linear(2, 2)
+        opt = mg.optim.SGD(net.parameters(), lr=0.1)
+        net(mg.ones(1, 2)).sum().backward()
+        kept = net.weight.grad
+        clear(net, opt)
+        assert net.weight.grad is kept and np.all(kept.data == 0)  # PyTorch: grad.zero_(), not a new tensor
+        net(mg.ones(1, 2)).sum().backward()
+        assert np.all(kept.data == 1)
+    w = nn.Parameter(np.array([1.0, 2.0]))
+    m = nn.Module()
+    m.w = w
+    (w ** 3).sum().backward(create_graph=True)
+    m.zero_grad(set_to_none=False)
+    assert w.grad.grad_fn is None and not w.grad.requires_grad and np.all(w.grad.data == 0)
 
 
 def test_sequential_indexing_len_iter_and_names():
@@ -334,7 +366,7 @@ def test_batchnorm_second_order_and_no_grad_updates():
     w = mg.tensor(RNG.standard_normal(3) + 2, requires_grad=True)
     b = mg.tensor(RNG.standard_normal(3), requires_grad=True)
     assert gradgradcheck(lambda x, w, b: F.batch_norm(x, weight=w, bias=b, training=True), [x, w, b])
-    bn = nn.BatchNorm1d(3)
+    bn = nn.BatchNorm1d(3).double()  # float64 input, float64 statistics (PyTorch refuses mixed dtypes)
     with mg.no_grad():
         y = bn(mg.tensor(x.numpy()))  # training mode records no graph but still updates the statistics
     assert y.grad_fn is None and np.any(bn.running_mean.numpy() != 0)
@@ -344,7 +376,7 @@ def test_batchnorm_second_order_and_no_grad_updates():
 def test_batchnorm_options_and_errors():
     bn = nn.BatchNorm1d(2, affine=False, momentum=None)
     assert list(bn.parameters()) == []
-    x1, x2 = RNG.standard_normal((8, 2)), RNG.standard_normal((8, 2))
+    x1, x2 = RNG.standard_normal((8, 2)).astype(np.float32), RNG.standard_normal((8, 2)).astype(np.float32)
     bn(mg.tensor(x1)), bn(mg.tensor(x2))
     np.testing.assert_allclose(bn.running_mean.numpy(), (x1.mean(0) + x2.mean(0)) / 2, rtol=1e-5)  # cumulative
     free = nn.BatchNorm1d(2, track_running_stats=False).eval()

@@ -153,6 +153,19 @@ def _loadable(key, value, target, errors):
     return None
 
 
+def _clear_grad(p, set_to_none):
+    """p.grad <- None, or (set_to_none=False) the same gradient tensor detached and zeroed in place, as PyTorch's
+    zero_grad: a reference kept to p.grad sees the zeros."""
+    if set_to_none or p.grad is None:
+        p.grad = None
+        return
+    if p.grad.grad_fn is not None:  # a gradient built with create_graph=True
+        p.grad = p.grad.detach()
+    p.grad.requires_grad = False
+    with no_grad():
+        p.grad.zero_()
+
+
 # ---- Module ------------------------------------------------------------------------------------
 class Module:
     """Base class of every layer and model. Subclasses set attributes in `__init__` and define `forward`.
@@ -298,16 +311,18 @@ class Module:
         return _register(self._forward_hooks, hook, self._always_call, always_call)
 
     # ---- walking the tree -----------------------------------------------------------------------
-    def named_modules(self, memo=None, prefix=""):
-        """(path, module) for this module and every descendant, depth first; each module once."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(path, module) for this module and every descendant, depth first; each module once, or under every
+        path that reaches it with remove_duplicate=False (as PyTorch)."""
         memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -324,27 +339,28 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, store, recurse):
+    def _named_members(self, store, recurse, remove_duplicate=True):
         seen = set()
-        modules = self.named_modules() if recurse else [("", self)]
+        modules = self.named_modules(remove_duplicate=remove_duplicate) if recurse else [("", self)]
         for prefix, module in modules:
             for name, value in getattr(module, store).items():
-                if value is None or id(value) in seen:
+                if value is None or (remove_duplicate and id(value) in seen):
                     continue
                 seen.add(id(value))
                 yield (f"{prefix}.{name}" if prefix else name), value
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(path, parameter) pairs, e.g. ('0.weight', ...); a shared parameter is listed once."""
-        for name, p in self._named_members("_parameters", recurse):
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(path, parameter) pairs, e.g. ('0.weight', ...); a shared parameter is listed once, or under each of
+        its paths with remove_duplicate=False."""
+        for name, p in self._named_members("_parameters", recurse, remove_duplicate):
             yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self, recurse=True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        for name, b in self._named_members("_buffers", recurse):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        for name, b in self._named_members("_buffers", recurse, remove_duplicate):
             yield (f"{prefix}.{name}" if prefix else name), b
 
     def buffers(self, recurse=True):
@@ -377,12 +393,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Clear the gradients of all parameters (to None, as PyTorch does by default)."""
+        """Clear the gradients of all parameters: to None (PyTorch's default), or with set_to_none=False zeroed in
+        place (the same .grad tensor, detached from any graph, as PyTorch)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor._wrap(np.zeros_like(p.data))
+            _clear_grad(p, set_to_none)
 
     # ---- dtype ------------------------------------------------------------------------------------
     def to(self, dtype):
@@ -403,8 +417,9 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------------------
     def _named_state(self, prefix=""):
-        """(path, tensor) for every parameter and persistent buffer, in state_dict order."""
-        for path, module in self.named_modules(prefix=prefix.rstrip(".")):
+        """(path, tensor) for every parameter and persistent buffer, in state_dict order: a module or parameter
+        reached by several paths is listed under each (as PyTorch's state_dict)."""
+        for path, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dot = f"{path}." if path else ""
             for name, p in module._parameters.items():
                 if p is not None:
