@@ -130,6 +130,8 @@ OPS = [
     OpInfo("atanh", lambda m, a: m.atanh(a), unary(-0.9, 0.9)),
     OpInfo("arc_aliases", lambda m, a: m.arcsin(a) + m.arctan(a) + a.arccos() + m.arctanh(a), unary(-0.9, 0.9)),
     OpInfo("atan2", lambda m, a, b: m.atan2(a, b), binary()),
+    OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
+           fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),
     # exponentials, logarithms, powers, error functions
     OpInfo("exp2", lambda m, a: m.exp2(a), unary()),

@@ -62,7 +62,8 @@ class Atanh(Unary):
 
 
 class Atan2(Op):
-    """atan2(a, b), the angle of the point (b, a).   da = g b / (a^2 + b^2),  db = -g a / (a^2 + b^2)."""
+    """atan2(a, b), the angle of the point (b, a).   da = g b / (a^2 + b^2),  db = -g a / (a^2 + b^2);
+    at the origin (a = b = 0) both are 0, as PyTorch's (its second derivative there is nan, as PyTorch's)."""
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -72,7 +73,9 @@ class Atan2(Op):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        r = g / (a * a + b * b)
+        r2 = a * a + b * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = xp.where(r2 == 0, 0.0, g / r2)
         return (unbroadcast(r * b, meta_of(a)) if need_a else None,
                 unbroadcast(-r * a, meta_of(b)) if need_b else None)
 
