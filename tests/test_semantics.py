@@ -331,3 +331,11 @@ def test_where_with_only_a_condition_is_nonzero_as_a_tuple():
 def test_float_and_double_return_self_when_the_dtype_already_matches():
     x = mg.tensor([1.0])
     assert x.float() is x and x.double() is not x and x.double().double().dtype == np.float64
+
+
+# ---- PyTorch's arguments, results and exception classes, pinned where minigrad differed -----------------------
+@pytest.mark.parametrize("call", [lambda x: x.softmax(), lambda x: mg.softmax(x), lambda x: x.log_softmax(),
+                                  lambda x: mg.log_softmax(x, dtype="float64")])
+def test_softmax_without_a_dim_is_a_type_error_as_torch_softmax(call):
+    with pytest.raises(TypeError, match=r"softmax\(\) missing the required argument dim"):
+        call(mg.ones(2, 3, 4))

@@ -512,16 +512,25 @@ def _softmax_input(op, input, dtype):
     return _not_for(op, x, "biu")
 
 
-def softmax(input, dim=-1, dtype=None, *, axis=None):  # noqa: A002
-    """exp(x) / sum(exp(x)) along dim (shifted by the max, so it never overflows)."""
+def _softmax_dim(op, dim, axis):
+    """The dim softmax and log_softmax normalise along: required, as in torch.softmax (no silent default)."""
+    if dim is None and axis is None:
+        raise TypeError(f"{op}() missing the required argument dim (as torch.{op}): say which dim sums to 1, "
+                        f"e.g. x.{op}(dim=-1) for the last one")
+    return dim if axis is None else axis
+
+
+def softmax(input, dim=None, dtype=None, *, axis=None):  # noqa: A002
+    """exp(x) / sum(exp(x)) along dim (shifted by the max, so it never overflows). dim is required, as in
+    torch.softmax."""
     x = _softmax_input("softmax", input, dtype)
-    return Softmax.apply(x, _one_dim("softmax", x, dim if axis is None else axis))
+    return Softmax.apply(x, _one_dim("softmax", x, _softmax_dim("softmax", dim, axis)))
 
 
-def log_softmax(input, dim=-1, dtype=None, *, axis=None):  # noqa: A002
-    """x - logsumexp(x) along dim."""
+def log_softmax(input, dim=None, dtype=None, *, axis=None):  # noqa: A002
+    """x - logsumexp(x) along dim (required, as in torch.log_softmax)."""
     x = _softmax_input("log_softmax", input, dtype)
-    return LogSoftmax.apply(x, _one_dim("log_softmax", x, dim if axis is None else axis))
+    return LogSoftmax.apply(x, _one_dim("log_softmax", x, _softmax_dim("log_softmax", dim, axis)))
 
 
 def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
