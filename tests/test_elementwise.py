@@ -19,6 +19,24 @@ def test_erfinv_is_accurate_to_float64_against_mpmath():
     assert relative.max() < 2e-15, f"worst at y = {y[relative.argmax()]!r}: {relative.max():.2e}"
 
 
+def test_erf_and_erfc_are_accurate_on_every_branch_mixed_in_one_array():
+    """Cephes' three formulas (|x| <= 1, 1 < |x| < 8, |x| >= 8) are each evaluated on their own elements: a shuffled
+    array mixing all of them (and the edges) must give what Python's math.erf / math.erfc give element by element."""
+    import math
+    rng = np.random.default_rng(0)
+    x = np.concatenate([np.linspace(-30, 30, 2001), [-8.0, -1.0, -0.0, 0.0, 1.0, 8.0, 26.6, 27.0, 5e-300, -5e-300, 2.5]])
+    x = x[rng.permutation(len(x))].reshape(-1, 4)
+    for fn, exact, rtol in ((special.erf, math.erf, 1e-15), (special.erfc, math.erfc, 1e-13)):
+        want = np.vectorize(exact)(x)
+        got = fn(x)
+        assert got.shape == x.shape
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300)
+        assert np.array_equal(np.signbit(got), np.signbit(want))
+        for edge, value in ((np.nan, np.nan), (np.inf, exact(np.inf)), (-np.inf, exact(-np.inf))):
+            np.testing.assert_array_equal(fn(np.array(edge)), value)
+        assert fn(np.zeros((0, 3))).shape == (0, 3) and fn(np.array(0.5)).shape == ()
+
+
 def test_erfinv_inverts_erf_and_has_its_limits():
     x = np.linspace(-3.0, 3.0, 1001)  # beyond, erf(x) rounds to too few bits for its inverse to recover x
     np.testing.assert_allclose(special.erfinv(special.erf(x)), x, rtol=1e-10, atol=1e-12)

@@ -34,23 +34,41 @@ def _poly(coefficients, x):
     """Horner's rule, highest power first (Cephes' polevl)."""
     out = np.full_like(x, coefficients[0])
     for c in coefficients[1:]:
-        out = out * x + c
+        out *= x
+        out += c
     return out
+
+
+def _piecewise(x, pieces):
+    """f(x) with f = fn on the elements where cond holds, for each (cond, fn) in pieces (conditions disjoint and
+    covering x): each formula is evaluated only on its own elements (np.where would evaluate all of them on all)."""
+    flat = np.asarray(x, np.float64).reshape(-1)
+    out = np.empty_like(flat)
+    for cond, fn in pieces:
+        mask = cond(flat)
+        if mask.all():
+            return fn(flat).reshape(np.shape(x))
+        if mask.any():
+            out[mask] = fn(flat[mask])
+    return out.reshape(np.shape(x))
 
 
 def _erfc_tail(a):
     """erfc(|a|) for |a| >= 1 (0 where exp(-a^2) underflows, as Cephes; nan stays nan)."""
     x = np.minimum(np.abs(a), 27.0)
-    near, far = np.minimum(x, 8.0), np.maximum(x, 8.0)
-    ratio = np.where(x < 8.0, _poly(_P, near) / _poly(_Q, near), _poly(_R, far) / _poly(_S, far))
+    ratio = _piecewise(x, [(lambda v: v < 8.0, lambda v: _poly(_P, v) / _poly(_Q, v)),
+                           (lambda v: ~(v < 8.0), lambda v: _poly(_R, v) / _poly(_S, v))])
     return np.where(x * x > _MAXLOG, 0.0, np.exp(-x * x) * ratio)
 
 
-def _erf64(x):
-    u = np.clip(x, -1.0, 1.0)
+def _erf_small(u):
     z = u * u
-    small = u * _poly(_T, z) / _poly(_U, z)
-    return np.where(np.abs(x) <= 1.0, small, np.sign(x) * (1.0 - _erfc_tail(x)))
+    return u * _poly(_T, z) / _poly(_U, z)
+
+
+def _erf64(x):
+    return _piecewise(x, [(lambda v: np.abs(v) <= 1.0, _erf_small),
+                          (lambda v: ~(np.abs(v) <= 1.0), lambda v: np.sign(v) * (1.0 - _erfc_tail(v)))])
 
 
 def erf(x):
