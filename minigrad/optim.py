@@ -6,8 +6,10 @@ each updated parameter's constraint is applied (how a binary layer keeps its lat
 [-1, 1]). An optimizer's state (momentum buffers, Adam moments, step counts) and a scheduler's
 position are saved with `state_dict()` and restored with `load_state_dict()`.
 """
+import bisect
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from .ops import where
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Bop", "LRScheduler", "StepLR", "ExponentialLR",
-           "CosineAnnealingLR", "clip_grad_norm_"]
+           "CosineAnnealingLR", "MultiStepLR", "clip_grad_norm_"]
 
 
 def _apply_constraint(p):
@@ -100,8 +102,6 @@ class Optimizer:
             if isinstance(value, (float, np.floating)):
                 group[key] = float(value)  # Python floats keep float32 parameters float32
         self.check_group(group)
-        if "lr" in group:
-            group.setdefault("initial_lr", group["lr"])
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
@@ -319,22 +319,47 @@ class Bop(Optimizer):
 
 # ---- learning-rate schedules ----------------------------------------------------------------------
 class LRScheduler:
-    """Sets each group's lr from its initial lr and the epoch count; call `step()` once per epoch,
-    after the optimizer's steps. Closed forms, so a restored scheduler continues exactly."""
+    """Sets each group's lr once per epoch: call `step()` once per epoch, after the optimizer's steps.
+
+    As PyTorch's schedulers, a step computes the next lr from the group's current one (`get_lr`), so two
+    schedulers on one optimizer chain (their factors multiply) and an lr changed by hand is continued from.
+    `step(epoch)` (deprecated in PyTorch) jumps to `epoch` with the closed form `lr_at(initial_lr, epoch)`.
+    The initial lrs are the groups' lrs when the first scheduler is built (kept as 'initial_lr'). To resume,
+    load the optimizer's state (it holds the lrs) and the scheduler's."""
 
     def __init__(self, optimizer, last_epoch=-1):
+        name = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{type(self).__name__}: expected an optimizer, got {type(optimizer).__name__}")
+            raise TypeError(f"{name}: expected an optimizer, got {type(optimizer).__name__}")
         if any("lr" not in g for g in optimizer.param_groups):
-            raise TypeError(f"{type(self).__name__}: {type(optimizer).__name__} has no learning rate to schedule")
+            raise TypeError(f"{name}: {type(optimizer).__name__} has no learning rate to schedule")
         self.optimizer = optimizer
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self.last_epoch = last_epoch
+        self.last_epoch = _check_number(self, "last_epoch", last_epoch, low=-1, integer=True)
+        if self.last_epoch != -1:
+            for i, g in enumerate(optimizer.param_groups):
+                if "initial_lr" not in g:
+                    raise KeyError(f"{name}: param_groups[{i}] has no 'initial_lr' to resume from at last_epoch="
+                                   f"{self.last_epoch}; load the optimizer's state_dict first, or pass last_epoch=-1")
+        self.base_lrs = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
         self.check()
-        self.step()
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+        self._initial = True  # the first step, made here, keeps the lrs (PyTorch's _is_initial)
+        try:
+            self.step()
+        finally:
+            self._initial = False
+
+    def get_lr(self):
+        """The lrs of epoch `last_epoch` (already advanced), from the groups' current lrs (subclasses)."""
+        raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
     def lr_at(self, base_lr, epoch):
+        """The closed form: the lr of `epoch` from the initial lr (subclasses)."""
         raise NotImplementedError(f"{type(self).__name__} must define lr_at(base_lr, epoch)")
+
+    def _lrs(self):
+        return [g["lr"] for g in self.optimizer.param_groups]
 
     def check(self):
         """Raise ValueError if a setting is out of range, else make it a Python number (subclasses check theirs)."""
@@ -344,42 +369,53 @@ class LRScheduler:
         self.base_lrs = [_check_number(self, "lr", lr) for lr in self.base_lrs]
         self.last_epoch = _check_number(self, "last_epoch", self.last_epoch, low=-1, integer=True)
 
-    def step(self):
-        self._set_lrs(self.last_epoch + 1)
-
-    def _set_lrs(self, epoch):
-        """Move to `epoch` and set every group's lr; an lr that is not finite is refused before any is set."""
-        lrs = []
-        for base in self.base_lrs:
+    def step(self, epoch=None):
+        """Advance one epoch (or move to `epoch` by the closed form) and set every group's lr; an lr that is not
+        finite is refused before any is set, and the scheduler stays where it was."""
+        before = self.last_epoch
+        if epoch is not None:
+            warnings.warn(f"{type(self).__name__}.step(epoch) is deprecated in PyTorch; call step() once per epoch",
+                          UserWarning, stacklevel=2)
+            epoch = _check_number(self, "epoch", epoch, low=0, integer=True)
+        self.last_epoch = before + 1 if epoch is None else epoch
+        try:
             try:
-                lr = float(self.lr_at(base, epoch))
+                lrs = self.get_lr() if epoch is None else [self.lr_at(b, epoch) for b in self.base_lrs]
+                lrs = [float(lr) for lr in lrs]
             except OverflowError:
-                lr = math.inf
-            lrs.append(_check_number(self, "lr", lr, what=f"learning rate at epoch {epoch}"))
-        self.last_epoch = epoch
+                lrs = [math.inf]
+            lrs = [_check_number(self, "lr", lr, what=f"learning rate at epoch {self.last_epoch}") for lr in lrs]
+        except ValueError:
+            self.last_epoch = before
+            raise
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = lr
+        self._last_lr = self._lrs()
 
     def get_last_lr(self):
-        return [g["lr"] for g in self.optimizer.param_groups]
+        """The lrs this scheduler set last (a list, one per group)."""
+        return list(self._last_lr)
 
     def state_dict(self):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        """Restore what state_dict() returned; a refused state leaves the scheduler as it was."""
+        """Restore what state_dict() returned (the groups' lrs come back with the optimizer's state, as in
+        PyTorch); a refused state leaves the scheduler as it was."""
         before = dict(self.__dict__)
-        self.__dict__.update({k: list(v) if k == "base_lrs" else v for k, v in state_dict.items() if k != "optimizer"})
+        self.__dict__.update({k: list(v) if k in ("base_lrs", "_last_lr") else v
+                              for k, v in state_dict.items() if k != "optimizer"})
         try:
             self.check()
-            self._set_lrs(self.last_epoch)
         except (TypeError, ValueError):
             self.__dict__ = before
             raise
+        if "_last_lr" not in state_dict:
+            self._last_lr = self._lrs()
 
 
 class StepLR(LRScheduler):
-    """lr = initial_lr * gamma ** (epoch // step_size)."""
+    """lr <- lr * gamma at every step_size-th epoch; closed form initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size, self.gamma = step_size, gamma
@@ -390,12 +426,42 @@ class StepLR(LRScheduler):
         self.step_size = _check_number(self, "step_size", self.step_size, low=1, integer=True)
         self.gamma = _check_number(self, "gamma", self.gamma)
 
+    def get_lr(self):
+        if self.last_epoch == 0 or self.last_epoch % self.step_size:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** (epoch // self.step_size)
 
 
+class MultiStepLR(LRScheduler):
+    """lr <- lr * gamma at each epoch in milestones (gamma ** n for a milestone given n times); closed form
+    initial_lr * gamma ** (number of milestones <= epoch)."""
+
+    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        self.milestones, self.gamma = milestones, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def check(self):
+        super().check()
+        milestones = list(self.milestones)
+        self.milestones = sorted(_check_number(self, "milestones", m, integer=True, what="milestone")
+                                 for m in milestones)
+        self.gamma = _check_number(self, "gamma", self.gamma)
+
+    def get_lr(self):
+        times = self.milestones.count(self.last_epoch)
+        if not times:
+            return self._lrs()
+        return [lr * self.gamma ** times for lr in self._lrs()]
+
+    def lr_at(self, base_lr, epoch):
+        return base_lr * self.gamma ** bisect.bisect_right(self.milestones, epoch)
+
+
 class ExponentialLR(LRScheduler):
-    """lr = initial_lr * gamma ** epoch."""
+    """lr <- lr * gamma every epoch; closed form initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -405,13 +471,22 @@ class ExponentialLR(LRScheduler):
         super().check()
         self.gamma = _check_number(self, "gamma", self.gamma)
 
+    def get_lr(self):
+        if self._initial:
+            return self._lrs()
+        return [lr * self.gamma for lr in self._lrs()]
+
     def lr_at(self, base_lr, epoch):
         return base_lr * self.gamma ** epoch
 
 
 class CosineAnnealingLR(LRScheduler):
-    """SGDR's cosine annealing without restarts (Loshchilov & Hutter 2017):
-    lr = eta_min + (initial_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
+    """SGDR's cosine annealing without restarts (Loshchilov & Hutter 2017), closed form
+
+        lr = eta_min + (initial_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2,
+
+    stepped recursively as PyTorch's: lr <- eta_min + (lr - eta_min) (1 + cos(pi e / T)) / (1 + cos(pi (e-1) / T)),
+    and lr <- lr + (initial_lr - eta_min) (1 - cos(pi / T)) / 2 where that denominator is 0 (e - 1 = T mod 2T)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
@@ -421,6 +496,15 @@ class CosineAnnealingLR(LRScheduler):
         super().check()
         self.T_max = _check_number(self, "T_max", self.T_max, low=1, integer=True)
         self.eta_min = _check_number(self, "eta_min", self.eta_min, what="minimum learning rate")
+
+    def get_lr(self):
+        e, T, low = self.last_epoch, self.T_max, self.eta_min
+        if self._initial:
+            return self._lrs()
+        if (e - 1 - T) % (2 * T) == 0:
+            return [lr + (base - low) * (1 - math.cos(math.pi / T)) / 2 for lr, base in zip(self._lrs(), self.base_lrs)]
+        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - low) + low
+                for lr in self._lrs()]
 
     def lr_at(self, base_lr, epoch):
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * epoch / self.T_max)) / 2

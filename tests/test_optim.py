@@ -469,9 +469,85 @@ def test_scheduler_state_dict_round_trip():
     lrs(sched, 3)
     opt2 = optim.SGD([make()], lr=1.0)
     sched2 = optim.CosineAnnealingLR(opt2, T_max=10)
+    opt2.load_state_dict(opt.state_dict())  # the lrs come back with the optimizer's state, as in PyTorch
     sched2.load_state_dict(sched.state_dict())
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    assert sched2.get_last_lr() == sched.get_last_lr()
     assert lrs(sched2, 4) == lrs(sched, 4)
+
+
+def _torch_lrs(torch, name, kw, n, hand_at=None, lr2=0.05):
+    """The lrs of both groups after each of n epochs under torch's scheduler `name` (group 0's lr set to 0.3 by
+    hand before epoch hand_at)."""
+    opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)]},
+                           {"params": [torch.zeros(1, requires_grad=True)], "lr": lr2}], lr=0.1)
+    sched = getattr(torch.optim.lr_scheduler, name)(opt, **kw)
+    out = []
+    for i in range(n):
+        if i == hand_at:
+            opt.param_groups[0]["lr"] = 0.3
+        opt.step()
+        sched.step()
+        out.append(sched.get_last_lr() + [g["lr"] for g in opt.param_groups])
+    return out
+
+
+@pytest.mark.parametrize("name,kw", [("StepLR", dict(step_size=4, gamma=0.3)), ("ExponentialLR", dict(gamma=0.95)),
+                                     ("CosineAnnealingLR", dict(T_max=4, eta_min=0.001)),
+                                     ("MultiStepLR", dict(milestones=[3, 7, 7, 12], gamma=0.5))])
+@pytest.mark.parametrize("hand_at", [None, 5])
+def test_schedulers_step_recursively_bit_for_bit_as_torch(name, kw, hand_at):
+    """PyTorch's get_lr() forms: the next lr from the current one, so lrs are PyTorch's to the last bit (0.1 * 0.95
+    ** k differs in the last bit from k multiplications), an lr set by hand is continued from, and
+    get_last_lr() is the lr the scheduler set (not the group's lr changed since)."""
+    torch = pytest.importorskip("torch")
+    opt = optim.SGD([{"params": [make()]}, {"params": [make()], "lr": 0.05}], lr=0.1)
+    sched = getattr(optim, name)(opt, **kw)
+    ours = []
+    for i in range(25):
+        if i == hand_at:
+            opt.param_groups[0]["lr"] = 0.3
+        opt.step()
+        sched.step()
+        ours.append(sched.get_last_lr() + [g["lr"] for g in opt.param_groups])
+    assert ours == _torch_lrs(torch, name, kw, 25, hand_at)
+
+
+def test_chained_schedulers_multiply_their_factors_as_torch():
+    torch = pytest.importorskip("torch")
+    opt = optim.SGD([make()], lr=0.1)
+    first, second = optim.StepLR(opt, 3, gamma=0.5), optim.ExponentialLR(opt, gamma=0.9)
+    t_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    t_first = torch.optim.lr_scheduler.StepLR(t_opt, 3, gamma=0.5)
+    t_second = torch.optim.lr_scheduler.ExponentialLR(t_opt, gamma=0.9)
+    for _ in range(8):
+        for o, a, b in ((opt, first, second), (t_opt, t_first, t_second)):
+            o.step()
+            a.step()
+            b.step()
+        assert opt.param_groups[0]["lr"] == t_opt.param_groups[0]["lr"]
+        assert first.get_last_lr() == t_first.get_last_lr() and second.get_last_lr() == t_second.get_last_lr()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 2 * 0.9 ** 8)  # both factors, not the last's
+
+
+def test_initial_lr_is_the_lr_when_the_scheduler_is_built_and_resuming_needs_it():
+    opt = optim.SGD([make()], lr=0.1)
+    assert "initial_lr" not in opt.param_groups[0]  # PyTorch: a scheduler adds it
+    opt.param_groups[0]["lr"] = 0.7                 # changed after the optimizer was built
+    sched = optim.CosineAnnealingLR(opt, T_max=4)
+    assert sched.base_lrs == [0.7] and opt.param_groups[0]["initial_lr"] == 0.7
+    lrs(sched, 3)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.7 * (1 + math.cos(math.pi * 3 / 4)) / 2)
+    with pytest.raises(KeyError, match=r"StepLR: param_groups\[0\] has no 'initial_lr' to resume from"):
+        optim.StepLR(optim.SGD([make()], lr=0.1), 2, last_epoch=3)
+
+
+def test_step_with_an_epoch_uses_the_closed_form_with_pytorchs_warning():
+    opt = optim.SGD([make()], lr=1.0)
+    sched = optim.MultiStepLR(opt, milestones=[2, 5], gamma=0.5)
+    with pytest.warns(UserWarning, match="deprecated"):
+        sched.step(6)
+    assert opt.param_groups[0]["lr"] == 0.25 and sched.last_epoch == 6
 
 
 # ---- clip_grad_norm_ ------------------------------------------------------------------------------
