@@ -130,6 +130,10 @@ OPS = [
     OpInfo("atanh", lambda m, a: m.atanh(a), unary(-0.9, 0.9)),
     OpInfo("arc_aliases", lambda m, a: m.arcsin(a) + m.arctan(a) + a.arccos() + m.arctanh(a), unary(-0.9, 0.9)),
     OpInfo("atan2", lambda m, a, b: m.atan2(a, b), binary()),
+    OpInfo("add_alpha_bool", lambda m, a, b: (m.add(a, b, alpha=2), m.add(a, b, alpha=0), a.add(b, alpha=True)),
+           fixed(lambda r: ((r.random((2, 3)) > 0.5, r.random((3,)) > 0.5), {}, "bool")), grad=False),
+    OpInfo("add_alpha_int", lambda m, a, b: (m.add(a, b, alpha=3), m.sub(a, b, alpha=-2), m.add(a, 2.5, alpha=2)),
+           fixed(lambda r: ((r.integers(-9, 10, (2, 3)), r.integers(-9, 10, (3,))), {}, "int64")), grad=False),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

@@ -339,3 +339,26 @@ def test_float_and_double_return_self_when_the_dtype_already_matches():
 def test_softmax_without_a_dim_is_a_type_error_as_torch_softmax(call):
     with pytest.raises(TypeError, match=r"softmax\(\) missing the required argument dim"):
         call(mg.ones(2, 3, 4))
+
+
+@pytest.mark.parametrize("call", [lambda: mg.add(mg.tensor([1, 2]), mg.tensor([1, 1]), alpha=0.5),
+                                  lambda: mg.tensor([1, 2]).sub(1, alpha=1.0),
+                                  lambda: mg.tensor([1, 2]).add_(mg.tensor([1, 1]), alpha=0.5),
+                                  lambda: mg.tensor([True]).add(mg.tensor([True]), alpha=1.5)])
+def test_a_float_alpha_with_an_integer_result_is_refused_as_pytorch(call):
+    with pytest.raises(RuntimeError, match=r"alpha=.* is a float but the result is (int64|bool)"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda: mg.add(mg.tensor([1, 2]), mg.tensor([1, 1]), alpha=True),
+                                  lambda: mg.tensor([1.0]).sub(1, alpha=False),
+                                  lambda: mg.tensor([1.0]).sub_(1, alpha=True)])
+def test_a_bool_alpha_with_a_non_bool_result_is_refused_as_pytorch(call):
+    with pytest.raises(RuntimeError, match=r"alpha=(True|False) is a bool, which only a bool result takes"):
+        call()
+
+
+def test_a_bool_result_takes_alpha_as_a_truth_value_in_place_too():
+    t = mg.tensor([True, False, False])
+    t.add_(mg.tensor([False, True, False]), alpha=2)
+    assert t.dtype == np.bool_ and t.tolist() == [True, True, False]

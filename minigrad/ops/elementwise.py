@@ -416,9 +416,31 @@ def compare(op, a, b):
 
 
 # ---- the functions users call ------------------------------------------------------------------
+def check_alpha(op, dtype, alpha):
+    """PyTorch's rule for add's and sub's alpha against the result's dtype: a float alpha needs a floating result
+    (int + 0.5 * int is refused, not silently made float), a bool alpha a bool result."""
+    if isinstance(alpha, (bool, np.bool_)):
+        if dtype != np.bool_:
+            raise RuntimeError(f"{op}: alpha={alpha} is a bool, which only a bool result takes (this one is {dtype}), "
+                               f"as in PyTorch; pass a number, e.g. alpha={int(alpha)}")
+    elif dtype.kind in "biu" and isinstance(alpha, (float, np.floating)):
+        raise RuntimeError(f"{op}: alpha={alpha} is a float but the result is {dtype} (PyTorch refuses it too); "
+                           f"make the tensors float first (e.g. x.float()) or pass an integer alpha")
+
+
+def _scaled(op, input, other, alpha):  # noqa: A002
+    """alpha * other for add and sub, alpha checked against the result's dtype; in a bool result alpha counts as a
+    truth value (True + 2 * True is True, as PyTorch)."""
+    dtype = result_type(*(x if isinstance(x, Tensor) or _is_number(x) else lift(x) for x in (input, other)))
+    check_alpha(op, dtype, alpha)
+    if alpha == 1:
+        return other
+    return mul(other, bool(alpha) if dtype == np.bool_ else alpha)
+
+
 def add(input, other, *, alpha=1):  # noqa: A002 (PyTorch's argument names)
     """input + alpha * other."""
-    return _binary(Add, input, other if alpha == 1 else mul(other, alpha))
+    return _binary(Add, input, other if alpha == 1 and type(alpha) is int else _scaled("add", input, other, alpha))
 
 
 def sub(input, other, *, alpha=1):  # noqa: A002
@@ -426,7 +448,7 @@ def sub(input, other, *, alpha=1):  # noqa: A002
     if _is_bool(input) or _is_bool(other):
         raise RuntimeError("sub: subtraction with a bool tensor is not supported (as in PyTorch); for masks use "
                            "logical_xor() or the ^ operator, for numbers convert first, e.g. mask.long()")
-    return _binary(Sub, input, other if alpha == 1 else mul(other, alpha))
+    return _binary(Sub, input, other if alpha == 1 and type(alpha) is int else _scaled("sub", input, other, alpha))
 
 
 def _is_bool(x):

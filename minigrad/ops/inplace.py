@@ -17,8 +17,9 @@ import numpy as np
 from ..autograd import Cost, Function, is_grad_enabled
 from ..tensor import Tensor
 from . import xp
-from ._common import lift, movement, per_element
-from .elementwise import Op, add, div, mul, sub
+from ..dtypes import result_type
+from ._common import _is_number, lift, movement, per_element
+from .elementwise import Op, add, check_alpha, div, mul, sub
 
 
 class _InPlace(Function):
@@ -203,6 +204,11 @@ def _ufunc_update(op):
 
 def _alpha_update(t, name, out_of_place, op, scaled_op, other, alpha):
     """t <- out_of_place(t, alpha * other), in place; without a graph, one op (scaled_op) for a float `other`."""
+    if t.data.dtype.kind != "f" or isinstance(alpha, (bool, np.bool_)):  # alpha's dtype rule (a float t takes any)
+        check_alpha(name, result_type(t, other if isinstance(other, Tensor) or _is_number(other) else lift(other)),
+                    alpha)
+        if t.data.dtype == np.bool_:
+            alpha = bool(alpha)  # in a bool result alpha counts as a truth value
     if alpha == 1:
         return update(t, name, out_of_place, (other,), _ufunc_update(op))
 
