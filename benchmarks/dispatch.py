@@ -38,7 +38,7 @@ def stripped_apply():
     if removed < 1 or "_observers" in "\n".join(out):
         return shipped, None
     namespace = {}
-    exec(compile("\n".join(out), f"<apply without observer hooks>", "exec"), vars(autograd), namespace)
+    exec(compile("\n".join(out), "<apply without observer hooks>", "exec"), vars(autograd), namespace)
     return shipped, classmethod(namespace["apply"])
 
 

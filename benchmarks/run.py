@@ -106,8 +106,8 @@ def print_environment(torch):
           + " ".join(f"{v:.2f}" for v in os.getloadavg()) + " (other work shares the CPUs)")
     clock = ARGS.clock or ("cpu" if ARGS.threads == 1 else "wall")
     print(f"  clock: {harness.set_clock(clock)}")
-    print(f"  timing: contenders interleaved round by round; ratio = median over rounds of the paired ratio; "
-          f"times are per call (median, min)")
+    print("  timing: contenders interleaved round by round; ratio = median over rounds of the paired ratio; "
+          "times are per call (median, min)")
 
 
 def scale(full, quick):
@@ -209,7 +209,7 @@ def breakdown(rep, contenders, times):
     n_ops = sum(counter.counts.values())
     ops = ", ".join(f"{k} {v}" for k, v in counter.counts.items())
     phases = " / ".join(f"{a / b:.2f}" for a, b in zip(*split.values()))
-    rep.line(f"info  split (minima)  forward / backward / update: minigrad "
+    rep.line("info  split (minima)  forward / backward / update: minigrad "
              + " / ".join(fmt_time(v) for v in split["minigrad"]) + ", numpy "
              + " / ".join(fmt_time(v) for v in split["numpy"]) + f"; minigrad / numpy by phase {phases}")
     excess = (float(np.median(times["minigrad"])) - float(np.median(times["numpy"]))) / n_ops

@@ -473,7 +473,7 @@ def to_svg(root, params=None, title=None):
     are dashed, red, and named. Deterministic: the same graph gives the same bytes."""
     nodes, edges = _model(root, params)
     if not nodes:
-        body, width, height = [], 2 * _MARGIN, 2 * _MARGIN
+        width, height = 2 * _MARGIN, 2 * _MARGIN
         nodes_by_id, boxes, chains = {}, {}, []
     else:
         boxes, chains, width, height = _layout(nodes, edges)

@@ -342,7 +342,7 @@ def _lp_pool(g, m, x, inputs, out):
 @_layer(mnn.MaxUnpool1d, mnn.MaxUnpool2d, mnn.MaxUnpool3d)
 def _max_unpool(g, m, x, inputs, out):
     """Scatter each value to its index in its channel's output plane (ScatterElements over zeros)."""
-    values, indices = inputs[0], inputs[1]
+    indices = inputs[1]
     plane = math.prod(out.shape[2:])
     flat_x = g.node("Reshape", [x, g.ints([0, 0, -1])])
     flat_i = g.node("Reshape", [g.name_of(indices), g.ints([0, 0, -1])])

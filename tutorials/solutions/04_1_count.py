@@ -3,7 +3,6 @@
 Linear(64, 128): 64*128 weights + 128 biases; ReLU and Dropout: none; Linear(128, 10): 128*10 + 10.
 Total: 64*128 + 128 + 128*10 + 10 = 9,610 numbers, 4 bytes each in float32: 38,440 bytes.
 """
-import minigrad as mg
 from minigrad import nn
 
 

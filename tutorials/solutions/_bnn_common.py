@@ -1,5 +1,4 @@
 """Shared by the chapter 05 solutions: the digits, the BNN of the chapter, and its training loop."""
-import numpy as np
 
 import minigrad as mg
 import minigrad.nn.functional as F
