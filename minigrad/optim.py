@@ -15,7 +15,8 @@ import numpy as np
 
 from .autograd import enable_grad, no_grad, phase
 from .nn.module import _clear_grad
-from .ops import where
+from .ops import stack, where
+from .ops.norms import vector_norm
 from .tensor import Tensor
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Bop", "LRScheduler", "StepLR", "ExponentialLR",
@@ -512,10 +513,12 @@ class CosineAnnealingLR(LRScheduler):
 
 # ---- gradient clipping ----------------------------------------------------------------------------
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
-    """Scale all gradients together so their joint norm is at most max_norm; returns the norm before.
+    """Scale all gradients together so their joint norm is at most max_norm; returns that norm (before clipping).
 
-    total = (sum_p ||g_p||_q^q)^(1/q) (q = norm_type; q = inf: the largest |g|);
-    every g is multiplied by min(1, max_norm / (total + 1e-6)), as PyTorch does.
+    As PyTorch: total = ||(||g_1||_q, ..., ||g_n||_q)||_q, the q-norm (q = norm_type: inf the largest |g|, -inf
+    the smallest, 0 the count of nonzeros, per gradient and then across them) of the gradients' q-norms, in their
+    dtype; then every g <- g * min(max_norm / (total + 1e-6), 1), so a nan total makes every gradient nan
+    (error_if_nonfinite=True refuses a nan or infinite total instead).
     """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]
@@ -523,20 +526,13 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         return Tensor(np.array(0.0, np.float32))
     norm_type = float(norm_type)
     with phase("optimizer"), no_grad():
-        if norm_type == math.inf:
-            norms = [g.abs().max() for g in grads]
-            total = norms[0]
-            for n in norms[1:]:
-                total = total.maximum(n)
-        else:
-            total = sum(((g.abs() ** norm_type).sum() for g in grads[1:]), (grads[0].abs() ** norm_type).sum())
-            total = total ** (1 / norm_type)
-        if not np.isfinite(total.data):
-            if error_if_nonfinite:
-                raise RuntimeError(f"clip_grad_norm_: the total norm of the gradients is {total.item()}; "
-                                   "pass error_if_nonfinite=False to clip anyway")
-        coef = max_norm / (float(total.item()) + 1e-6)
-        if coef < 1:
+        total = vector_norm(stack([vector_norm(g, norm_type) for g in grads]), norm_type)
+        if error_if_nonfinite and not np.isfinite(total.data):
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                               f"{total.item()}, so it cannot be clipped; pass error_if_nonfinite=False to scale the "
+                               "gradients by it anyway")
+        coef = (max_norm / (total + 1e-6)).clamp(max=1.0)
+        with np.errstate(invalid="ignore"):  # an infinite total: coef 0, and inf * 0 = nan, as PyTorch (silently)
             for g in grads:
                 g.mul_(coef)
     return total

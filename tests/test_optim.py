@@ -575,6 +575,34 @@ def test_clip_grad_norm_nonfinite():
         optim.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, 0.5, 0, math.inf, -math.inf])
+def test_clip_grad_norm_is_torchs_norm_of_norms_bit_for_bit(norm_type):
+    """PyTorch's total is the norm of the per-gradient norms (for -inf: the smallest |g|, for 0: the number of
+    gradients with a nonzero entry), and the clip factor is computed in the gradients' dtype."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    gs = [rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(5).astype(np.float32)]
+    ours = [make(g.shape) for g in gs]
+    theirs = [torch.zeros(g.shape, requires_grad=True) for g in gs]
+    for p, t, g in zip(ours, theirs, gs):
+        p.grad, t.grad = mg.tensor(g), torch.tensor(g)
+    total = optim.clip_grad_norm_(ours, 0.5, norm_type)
+    t_total = torch.nn.utils.clip_grad_norm_(theirs, 0.5, norm_type)
+    assert total.dtype == np.float32 and total.item() == t_total.item()
+    for p, t in zip(ours, theirs):
+        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
+
+
+def test_clip_grad_norm_of_a_nan_total_makes_every_gradient_nan_as_torch():
+    a, b = make((2,)), make((2,))
+    a.grad, b.grad = mg.tensor([np.nan, 1.0]), mg.tensor([1.0, 2.0])
+    assert math.isnan(optim.clip_grad_norm_([a, b], 1.0).item())
+    assert np.all(np.isnan(a.grad.data)) and np.all(np.isnan(b.grad.data))  # min(nan, 1) is nan: not "no clipping"
+    a.grad, b.grad = mg.tensor([np.inf, 1.0]), mg.tensor([1.0, 2.0])
+    assert optim.clip_grad_norm_([a, b], 1.0).item() == math.inf
+    np.testing.assert_array_equal(b.grad.data, [0.0, 0.0])
+
+
 def test_training_reduces_a_quadratic():
     target = np.arange(12.0).reshape(3, 4)
     for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.3)), (optim.AdamW, dict(lr=0.3, weight_decay=0.0))]:
