@@ -134,6 +134,11 @@ OPS = [
            fixed(lambda r: ((r.random((2, 3)) > 0.5, r.random((3,)) > 0.5), {}, "bool")), grad=False),
     OpInfo("add_alpha_int", lambda m, a, b: (m.add(a, b, alpha=3), m.sub(a, b, alpha=-2), m.add(a, 2.5, alpha=2)),
            fixed(lambda r: ((r.integers(-9, 10, (2, 3)), r.integers(-9, 10, (3,))), {}, "int64")), grad=False),
+    OpInfo("pow_int_negative_tensor", lambda m, a, b: (m.pow(a, b), a ** b[:1].reshape(()), 2 ** b),
+           fixed(lambda r: ((np.array([-7, -3, -2, -1, 0, 1, 2, 3, 7]), np.array([-1, -2, -3, 0, 2, -1, -2, -3, 1])),
+                            {}, "int64"),
+                 lambda r: ((np.array([-2, -1, 1, 2], dtype=np.int8), np.array([-3, -2, -1, 3], dtype=np.int8)), {},
+                            "int8")), grad=False),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

@@ -362,3 +362,8 @@ def test_a_bool_result_takes_alpha_as_a_truth_value_in_place_too():
     t = mg.tensor([True, False, False])
     t.add_(mg.tensor([False, True, False]), alpha=2)
     assert t.dtype == np.bool_ and t.tolist() == [True, True, False]
+
+
+def test_an_integer_tensor_to_a_negative_python_integer_is_refused_as_pytorch():
+    with pytest.raises(RuntimeError, match="integers to negative integer powers"):
+        mg.tensor([2, 3]) ** -1

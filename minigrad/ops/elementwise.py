@@ -161,6 +161,8 @@ class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if a.data.dtype.kind == "i" and np.any(b.data < 0):
+            return _integer_power(a.data, b.data)
         return (a.data ** b.data).astype(a.dtype, copy=False)  # bool ** bool is int8 in NumPy
 
     @staticmethod
@@ -178,6 +180,13 @@ class Pow(Op):
         return ga, gb
 
     cost = per_element(1)
+
+
+def _integer_power(a, b):
+    """a ** b for integer arrays with negative exponents, as PyTorch computes them: 1 ** b = 1, (-1) ** b = +1 for
+    an even b and -1 for an odd one, any other base to a negative power 0 (1 / a truncated)."""
+    negative = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+    return np.where(b >= 0, a ** np.maximum(b, 0), negative).astype(a.dtype, copy=False)
 
 
 def meta_of(x):
@@ -479,11 +488,13 @@ def minimum(input, other): return _binary(Minimum, input, other)  # noqa: A002, 
 
 
 def pow(input, exponent):  # noqa: A001 (mirrors torch.pow)
-    """input ** exponent. Integers to negative integer powers are an error (as PyTorch), and so are bools."""
+    """input ** exponent. An integer tensor to a negative Python integer is an error (as PyTorch), and so are
+    bools; to a tensor of negative integers it is computed as PyTorch does (1 and -1 keep a magnitude of 1, any
+    other base gives 0)."""
     (a, b), dtype = promote(input, exponent)
     if dtype == np.bool_ and isinstance(exponent, Tensor):
         raise NotImplementedError("pow: not implemented for bool tensors (as in PyTorch); convert first, e.g. x.long()")
-    if dtype.kind in "iu" and np.any(b.data < 0):
+    if dtype.kind in "iu" and not isinstance(exponent, Tensor) and np.any(b.data < 0):
         raise RuntimeError("pow: integers to negative integer powers are not allowed (as in PyTorch); make the base "
                            "a float tensor, e.g. x.float() ** -1")
     return _binary(Pow, input, exponent)
