@@ -409,6 +409,22 @@ def test_dropout_train_eval_and_seeding():
         nn.Dropout(1.5)
 
 
+def test_dropout_second_argument_is_inplace_as_pytorch():
+    drop = nn.Dropout(0.5, True)  # PyTorch's nn.Dropout(p, inplace)
+    assert drop.inplace and repr(drop) == "Dropout(p=0.5, inplace=True)" and repr(nn.Dropout()) == \
+        "Dropout(p=0.5, inplace=False)"
+    x = mg.tensor(RNG.standard_normal((4, 5)), requires_grad=True)
+    y = x * 1
+    out = drop(y)
+    assert out is y and np.all((y.numpy() == 0) | np.isclose(y.numpy(), 2 * x.numpy()))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.where(y.numpy() == 0, 0.0, 2.0))
+    z = mg.ones(3, 3)
+    assert F.dropout(z, 0.5, True, True) is z and set(np.unique(z.numpy())) <= {0.0, 2.0}
+    with pytest.raises(TypeError, match="inplace must be a bool.*rng="):
+        nn.Dropout(0.5, np.random.default_rng(0))
+
+
 # ---- activations, flatten, pad --------------------------------------------------------------------------
 ACTIVATIONS = [
     (nn.ReLU(), lambda x: np.maximum(x, 0)),
