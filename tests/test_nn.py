@@ -620,6 +620,19 @@ def test_initialisers_statistics_and_rng():
         nn.init.calculate_gain("swish")
 
 
+@pytest.mark.parametrize("name", ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                  "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"])
+def test_calculate_gain_is_pytorchs(name):
+    assert nn.init.calculate_gain(name) == pytest.approx({"tanh": 5 / 3, "relu": math.sqrt(2), "selu": 0.75,
+                                                          "leaky_relu": math.sqrt(2 / (1 + 0.01 ** 2))}.get(name, 1.0))
+
+
+def test_calculate_gain_refuses_a_bool_slope_as_pytorch():
+    assert nn.init.calculate_gain("leaky_relu", 0) == pytest.approx(math.sqrt(2))
+    with pytest.raises(ValueError, match="negative_slope True is not a valid number"):
+        nn.init.calculate_gain("leaky_relu", True)  # was the gain of slope 1.0
+
+
 def test_a_whole_network_gradchecks_in_float64():
     """Sequential, Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Dropout (eval), Linear, GELU: every
     parameter and the input, through the full composition."""

@@ -5,6 +5,7 @@ Kaiming / He: He et al., "Delving Deep into Rectifiers", ICCV 2015: std = gain /
 Xavier / Glorot: Glorot & Bengio, AISTATS 2010: std = gain * sqrt(2 / (fan_in + fan_out)).
 """
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -25,7 +26,8 @@ def _rng(rng):
 
 def calculate_gain(nonlinearity, param=None):
     """The gain PyTorch recommends for a nonlinearity (std multiplier that keeps activations' scale)."""
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "sigmoid", "identity")
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+              "sigmoid", "identity")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -33,6 +35,9 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
+        if param is not None and (isinstance(param, bool) or not isinstance(param, numbers.Real)):
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number; pass a float, e.g. "
+                             "0.01 (PyTorch refuses a bool too)")
         slope = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
