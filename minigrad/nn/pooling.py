@@ -1,5 +1,6 @@
 """Pooling layers over 1, 2 and 3 spatial dims (PyTorch's arguments, defaults and reprs); each calls its
 nn.functional form."""
+from ..ops.conv import ntuple
 from . import functional as F
 from .module import Module
 
@@ -61,7 +62,11 @@ class AvgPool1d(_AvgPool):
     fn = staticmethod(F.avg_pool1d)
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        """kernel_size, stride and padding are kept as 1-tuples, as PyTorch's AvgPool1d (its repr shows them so)."""
+        def single(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+        super().__init__(single(kernel_size), None if stride is None else single(stride), single(padding), ceil_mode,
+                         count_include_pad)
 
 
 class AvgPool2d(_AvgPool):
@@ -122,9 +127,16 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
 class _MaxUnpool(Module):
     """The partial inverse of max pooling (F.max_unpoolNd): forward(input, indices, output_size=None)."""
 
+    dims = 2
+
     def __init__(self, kernel_size, stride=None, padding=0):
+        """kernel_size, stride (default kernel_size) and padding are kept as tuples of one per spatial dim, as
+        PyTorch's MaxUnpool (its repr shows them so)."""
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        name, nd = type(self).__name__, self.dims
+        self.kernel_size = ntuple(kernel_size, nd, "kernel_size", name)
+        self.stride = self.kernel_size if stride is None else ntuple(stride, nd, "stride", name)
+        self.padding = ntuple(padding, nd, "padding", name)
 
     def forward(self, input, indices, output_size=None):  # noqa: A002
         return self.fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -135,14 +147,17 @@ class _MaxUnpool(Module):
 
 class MaxUnpool1d(_MaxUnpool):
     fn = staticmethod(F.max_unpool1d)
+    dims = 1
 
 
 class MaxUnpool2d(_MaxUnpool):
     fn = staticmethod(F.max_unpool2d)
+    dims = 2
 
 
 class MaxUnpool3d(_MaxUnpool):
     fn = staticmethod(F.max_unpool3d)
+    dims = 3
 
 
 class _LPPool(Module):
