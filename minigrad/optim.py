@@ -15,7 +15,7 @@ import numpy as np
 
 from .autograd import enable_grad, no_grad, phase
 from .nn.module import _clear_grad
-from .ops import stack, where
+from .ops import maximum, stack, where
 from .ops.norms import vector_norm
 from .tensor import Tensor
 
@@ -60,6 +60,7 @@ def _check_number(obj, name, value, low=0.0, high=math.inf, high_open=False, int
 
 class Optimizer:
     """Base class: holds `param_groups` (dicts of 'params' and hyperparameters) and per-parameter `state`.
+    A group with maximize=True ascends: its gradients are negated before `update` sees them (as PyTorch).
 
     `params` is an iterable of tensors, or of dicts `{'params': [...], 'lr': ...}` for groups with
     their own hyperparameters. Subclasses define `update(p, grad, state, group)` and refuse bad
@@ -127,6 +128,8 @@ class Optimizer:
                     if grad.shape != p.shape:
                         raise RuntimeError(f"{type(self).__name__}.step: a gradient of shape {grad.shape} for a "
                                            f"parameter of shape {p.shape}")
+                    if group.get("maximize"):
+                        grad = -grad  # ascend: PyTorch negates the gradient first (before weight decay)
                     self.update(p, grad, self.state.setdefault(p, {}), group)
                     _apply_constraint(p)
         return loss
@@ -209,11 +212,13 @@ class SGD(Optimizer):
         b <- g (first step),  b <- momentum * b + (1 - dampening) * g (afterwards)
         g <- g + momentum * b (nesterov)  or  g <- b
         p <- p - lr * g
+    maximize=True: g <- -g first (gradient ascent), as PyTorch.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize))
 
     def check_group(self, group):
         for name in ("lr", "momentum", "weight_decay"):
@@ -244,11 +249,16 @@ class Adam(Optimizer):
 
         m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2,   t <- t + 1
         p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    amsgrad=True (Reddi et al. 2018): v_max <- max(v_max, v) and sqrt(v_max) in place of sqrt(v).
+    maximize=True: g <- -g first (gradient ascent). Both as PyTorch.
     """
     decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
 
     def check_group(self, group):
         for name in ("lr", "eps", "weight_decay"):
@@ -270,8 +280,13 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = Tensor(np.zeros_like(p.data))
             state["exp_avg_sq"] = Tensor(np.zeros_like(p.data))
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = Tensor(np.zeros_like(p.data))
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if group["amsgrad"]:
+            self._amsgrad_step(p, g, state, group)
+            return
         # task 4.5: Adam
         m.mul_(b1).add_(g, alpha=1 - b1)
         v.mul_(b2).add_(g * g, alpha=1 - b2)
@@ -279,13 +294,26 @@ class Adam(Optimizer):
         p.sub_(m / denom, alpha=lr / (1 - b1 ** t))
         # end task
 
+    @staticmethod
+    def _amsgrad_step(p, g, state, group):
+        """Adam's step with sqrt(v_max), v_max the running maximum of v (PyTorch's amsgrad=True)."""
+        (b1, b2), lr, t = group["betas"], group["lr"], state["step"]
+        m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state["max_exp_avg_sq"]
+        m.mul_(b1).add_(g, alpha=1 - b1)
+        v.mul_(b2).add_(g * g, alpha=1 - b2)
+        v_max.copy_(maximum(v_max, v))
+        denom = v_max.sqrt() / math.sqrt(1 - b2 ** t) + group["eps"]
+        p.sub_(m / denom, alpha=lr / (1 - b1 ** t))
+
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019): p <- p (1 - lr wd), then Adam's step."""
     decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
+                 maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)
 
 
 class Bop(Optimizer):

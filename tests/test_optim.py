@@ -603,6 +603,23 @@ def test_clip_grad_norm_of_a_nan_total_makes_every_gradient_nan_as_torch():
     np.testing.assert_array_equal(b.grad.data, [0.0, 0.0])
 
 
+def test_amsgrad_keeps_the_running_maximum_and_maximize_ascends():
+    p = make((2,))
+    opt = optim.Adam([p], lr=0.1, amsgrad=True)
+    for g in ([3.0, 1.0], [0.0, 1.0]):
+        p.grad = mg.tensor(g)
+        opt.step()
+    state = opt.state[p]  # v = [0.999 * 0.009, 0.999 * 0.001 + 0.001]: the first fell, v_max keeps 0.009
+    np.testing.assert_allclose(state["exp_avg_sq"].data, [0.999 * 0.009, 0.001999])
+    np.testing.assert_allclose(state["max_exp_avg_sq"].data, [0.009, 0.001999])
+    assert "max_exp_avg_sq" in opt.state_dict()["state"][0]
+    q = mg.tensor(np.zeros(2), requires_grad=True)
+    up = optim.SGD([q], lr=0.5, maximize=True)
+    q.grad = mg.tensor([1.0, -2.0])
+    up.step()
+    np.testing.assert_array_equal(q.data, [0.5, -1.0])
+
+
 def test_training_reduces_a_quadratic():
     target = np.arange(12.0).reshape(3, 4)
     for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.3)), (optim.AdamW, dict(lr=0.3, weight_decay=0.0))]:
@@ -618,7 +635,13 @@ def test_training_reduces_a_quadratic():
 # ---- against PyTorch (extra) -----------------------------------------------------------------------
 @pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)),
                                      ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2)),
-                                     ("Adam", dict(lr=0.01, weight_decay=0.1)), ("AdamW", dict(lr=0.01))])
+                                     ("Adam", dict(lr=0.01, weight_decay=0.1)), ("AdamW", dict(lr=0.01)),
+                                     ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True, maximize=True)),
+                                     ("SGD", dict(lr=0.1, maximize=True)),
+                                     ("Adam", dict(lr=0.01, amsgrad=True)),
+                                     ("Adam", dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1, amsgrad=True,
+                                                   maximize=True)),
+                                     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True))])
 def test_against_torch(name, kw):
     torch = pytest.importorskip("torch")
     got, _ = run(getattr(optim, name), GS, P0, **kw)
