@@ -87,7 +87,7 @@ class Tensor:
             raise TypeError("minigrad differentiates real tensors only, this one is complex; work on its real and "
                             "imaginary parts as two float tensors")
         if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
+            raise RuntimeError(f"only floating-point tensors can require gradients, this one is {self.data.dtype}; "
                             "make it float first, e.g. mg.tensor(data, dtype='float32')")
         if not flag and self.grad_fn is not None:
             raise RuntimeError("requires_grad can only be switched off on a leaf tensor; use .detach() instead")
@@ -148,7 +148,7 @@ class Tensor:
 
     def item(self):
         if self.data.size != 1:
-            raise ValueError(f"item(): only a tensor with one element can be converted to a Python number, "
+            raise RuntimeError(f"item(): only a tensor with one element can be converted to a Python number, "
                              f"this one has shape {self.shape}")
         return self.data.item()
 
@@ -163,7 +163,7 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
         return bool(self.data)
 
     __hash__ = object.__hash__  # == builds a tensor, so hashing is by identity

@@ -367,3 +367,18 @@ def test_a_bool_result_takes_alpha_as_a_truth_value_in_place_too():
 def test_an_integer_tensor_to_a_negative_python_integer_is_refused_as_pytorch():
     with pytest.raises(RuntimeError, match="integers to negative integer powers"):
         mg.tensor([2, 3]) ** -1
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: mg.tensor([1.0, 2.0]).item(), RuntimeError, "only a tensor with one element"),
+    (lambda: bool(mg.tensor([1.0, 2.0])), RuntimeError, "ambiguous"),
+    (lambda: mg.tensor([1, 2], requires_grad=True), RuntimeError, "only floating-point tensors can require"),
+    (lambda: mg.ones(2, 3).sum((0, -2)), RuntimeError, "names the same dimension more than once"),
+    (lambda: mg.ones(2, 3).var((1, 1)), RuntimeError, "names the same dimension more than once"),
+    (lambda: mg.ones(2).clamp(), RuntimeError, "at least one of min and max"),
+    (lambda: mg.zeros(0, 3).kthvalue(1, 0), IndexError, "is empty"),
+    (lambda: mg.tensor(1.0).split(1), RuntimeError, "at least one dimension"),
+])
+def test_errors_are_of_pytorchs_exception_class(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -26,10 +26,10 @@ def test_tensor_copies_its_data():
 
 @pytest.mark.parametrize("data", [[1, 2], [True, False]])
 def test_integer_and_bool_tensors_cannot_require_grad(data):
-    with pytest.raises(TypeError, match="only floating-point tensors can require gradients.*int64|bool"):
+    with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients.*int64|bool"):
         mg.tensor(data, requires_grad=True)
     t = mg.tensor(data)
-    with pytest.raises(TypeError, match="floating-point"):
+    with pytest.raises(RuntimeError, match="floating-point"):
         t.requires_grad = True
 
 
@@ -121,9 +121,9 @@ def test_numpy_interop():
     assert isinstance(s, mg.Tensor)
     assert mg.tensor([2.5]).item() == 2.5 and float(mg.tensor(2.0)) == 2.0 and int(mg.tensor(3)) == 3
     assert t.tolist() == [[1.0, 2.0], [3.0, 4.0]] and len(t) == 2
-    with pytest.raises(ValueError, match="only a tensor with one element"):
+    with pytest.raises(RuntimeError, match="only a tensor with one element"):
         t.item()
-    with pytest.raises(ValueError, match="ambiguous"):
+    with pytest.raises(RuntimeError, match="ambiguous"):
         bool(t)
 
 

@@ -97,13 +97,13 @@ def normalize_dim(dim, ndim, op="op"):
 
 def normalize_dims(dim, ndim, op="op"):
     """dim (None: all, an int, a tuple or list of ints) as a sorted tuple of non-negative dims; a repeated dim
-    is an error. On a 0-d tensor the result is () whatever dims were named."""
+    is a RuntimeError (as PyTorch). On a 0-d tensor the result is () whatever dims were named."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
     out = [normalize_dim(d, ndim, op) for d in dims]
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: dim {dims} names the same dimension more than once")
+        raise RuntimeError(f"{op}: dim {dims} names the same dimension more than once")
     return tuple(sorted(out)) if ndim else ()
 
 

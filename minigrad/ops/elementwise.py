@@ -537,7 +537,7 @@ def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
     bounds too, as PyTorch's). Promotion takes in the bounds: a float bound on an integer tensor gives the default
     float. A bound above the other gives max everywhere, as torch.clamp."""
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given (as torch.clamp)")
+        raise RuntimeError("clamp: at least one of min and max must be given (as torch.clamp)")
     (a, *bounds), dtype = promote(input, *(b for b in (min, max) if b is not None))
     if dtype == np.bool_ and (len(bounds) == 2 or _is_number(min) or _is_number(max)):
         raise NotImplementedError("clamp: not implemented for bool tensors with a number bound or with both bounds "

@@ -467,6 +467,9 @@ def split(tensor, split_size_or_sections, dim=0, *, axis=None):
     """Pieces of tensor along dim: of size `split_size_or_sections` each (the last may be smaller), or of the
     listed sizes (PyTorch's split)."""
     x = lift(tensor)
+    if x.ndim == 0:
+        raise RuntimeError("split: expects a tensor with at least one dimension, this one is 0-d (as PyTorch); "
+                           "x.reshape(1) makes it 1-d")
     d = normalize_dim(dim if axis is None else axis, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):

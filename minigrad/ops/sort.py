@@ -153,6 +153,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, axis=None):  # noqa: A002
         _not_for("kthvalue", x, "b")
     d = normalize_dim(dim if axis is None else axis, x.ndim, "kthvalue")
     n = x.shape[d] if x.ndim else 1
+    if n == 0:
+        raise IndexError(f"kthvalue(): dim {d} of shape {x.shape} is empty: there is no k-th value to select (as "
+                         "PyTorch)")
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}: k = {k}, but the dim has "
                            f"{n} element{'s' if n != 1 else ''} (k counts from 1)")
