@@ -382,3 +382,12 @@ def test_an_integer_tensor_to_a_negative_python_integer_is_refused_as_pytorch():
 def test_errors_are_of_pytorchs_exception_class(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_copy_and_fill_cast_to_the_targets_dtype_whatever_the_kinds_as_pytorch():
+    t = mg.tensor([1, 2, 3])
+    assert t.copy_(mg.tensor([2.7, -1.5, 0.2])).tolist() == [2, -1, 0] and t.dtype == np.int64
+    assert t.fill_(-2.7).tolist() == [-2, -2, -2]
+    assert mg.tensor([True, True]).copy_(mg.tensor([0.0, -1.5])).tolist() == [False, True]
+    with pytest.raises(RuntimeError, match="cannot update a int64 tensor"):  # arithmetic in place stays strict
+        mg.tensor([1, 2]).add_(0.5)

@@ -25,11 +25,12 @@ from .elementwise import Op, add, check_alpha, div, mul, sub
 class _InPlace(Function):
     """target <- ufunc(target, value), written into target's array (the no-graph path)."""
     ufunc = None
+    casting = "same_kind"  # as PyTorch: int_tensor += 0.5 is refused
 
     @staticmethod
     def forward(ctx, target, value):
         try:
-            ctx.op.ufunc(target.data, value.data, out=target.data, casting="same_kind")
+            ctx.op.ufunc(target.data, value.data, out=target.data, casting=ctx.op.casting)
         except (ValueError, TypeError) as e:
             raise RuntimeError(f"{ctx.op.name}: cannot update a {target.dtype} tensor of shape {target.shape} in "
                                f"place with a {value.dtype} value of shape {value.shape}: {e}") from None
@@ -109,6 +110,12 @@ class CopyInPlace(_InPlace):
     """target <- value (broadcast, cast within its kind)."""
     name, ufunc = "copy_", staticmethod(_copy)
     cost = movement
+
+
+class CastInPlace(CopyInPlace):
+    """target <- value cast to target's dtype whatever the kinds (copy_ and fill_: 2.7 into an int64 tensor is 2, as
+    PyTorch)."""
+    casting = "unsafe"
 
 
 def rebuild_view(base, steps):
@@ -249,13 +256,13 @@ def _broadcast_value(t, value):
 
 
 def copy_(t, src):
-    """t <- src, in place (src broadcasts to t's shape and is cast to t's dtype)."""
-    return update(t, "copy_", _broadcast_value, (src,), _ufunc_update(CopyInPlace))
+    """t <- src, in place (src broadcasts to t's shape and is cast to t's dtype whatever the kinds, as PyTorch)."""
+    return update(t, "copy_", _broadcast_value, (src,), _ufunc_update(CastInPlace))
 
 
 def fill_(t, value):
-    """Every element of t <- value, in place."""
-    return update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CopyInPlace))
+    """Every element of t <- value (cast to t's dtype, as PyTorch), in place."""
+    return update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CastInPlace))
 
 
 def zero_(t):
