@@ -96,6 +96,31 @@ def test_a_shared_module_is_in_the_state_dict_under_every_path_as_pytorch():
     assert np.all(lin.weight.data == 3.0)
 
 
+def test_registered_names_follow_pytorchs_rules():
+    m = nn.Module()
+    m.scale = 2.0
+    for register, kind in ((lambda n: m.register_buffer(n, mg.zeros(1)), "buffer"),
+                           (lambda n: m.register_parameter(n, nn.Parameter(np.zeros(1, np.float32))), "parameter"),
+                           (lambda n: m.add_module(n, nn.ReLU()), "module")):
+        with pytest.raises(KeyError, match=f"{kind} name can.*t contain"):
+            register("a.b")  # would give a state_dict key that loads into the wrong place
+        with pytest.raises(KeyError, match=f"{kind} name can.*t be empty"):
+            register("")
+        with pytest.raises(KeyError, match="attribute 'scale' already exists"):
+            register("scale")
+        assert "a.b" not in m.state_dict() and m.scale == 2.0
+    with pytest.raises(TypeError, match="module name should be a string. Got int"):
+        m.add_module(3, nn.ReLU())
+    m.register_buffer("running", mg.zeros(1))
+    m.register_buffer("running", mg.ones(1))  # re-registering under its own role replaces, as PyTorch
+    assert m.running.item() == 1.0
+
+
+def test_train_with_a_non_bool_mode_is_pytorchs_value_error():
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        nn.Linear(2, 2).train(1)
+
+
 def test_assigning_before_super_init_is_a_clear_error():
     class Bad(nn.Module):
         def __init__(self):
@@ -298,8 +323,8 @@ def test_linear_forward_matches_numpy_and_gradchecks():
     assert lin.weight.shape == (3, 4) and lin.bias.shape == (3,)
     assert module_gradcheck(nn.Linear(4, 3), RNG.standard_normal((5, 4)))
     assert module_gradcheck(nn.Linear(4, 3, bias=False), RNG.standard_normal((2, 3, 4)))  # extra batch axes
-    with pytest.raises(ValueError, match=r"linear: input of shape \(5, 3\) does not fit weight of shape \(3, 4\)"):
-        lin(mg.randn(5, 3))
+    with pytest.raises(RuntimeError, match=r"linear: input of shape \(5, 3\) does not fit weight of shape \(3, 4\)"):
+        lin(mg.randn(5, 3))  # PyTorch's class (mat1 and mat2 shapes cannot be multiplied); ValueError catches it too
 
 
 def test_linear_default_init_is_pytorchs_kaiming_uniform():
@@ -382,6 +407,8 @@ def test_batchnorm_options_and_errors():
     free = nn.BatchNorm1d(2, track_running_stats=False).eval()
     y = free(mg.tensor(x1)).numpy()
     np.testing.assert_allclose(y.mean(0), 0, atol=1e-6)  # batch statistics even in eval mode
+    with pytest.raises(RuntimeError, match=r"BatchNorm2d\(3\): expected a 4-D input with 3 channels"):
+        nn.BatchNorm2d(3)(mg.randn(2, 4, 3, 3))  # wrong channels: PyTorch's RuntimeError (wrong dims: ValueError)
     with pytest.raises(ValueError, match=r"BatchNorm2d\(3\): expected a 4-D input with 3 channels"):
         nn.BatchNorm2d(3)(mg.randn(2, 3))
     with pytest.raises(ValueError, match="more than one value per channel"):

@@ -248,9 +248,23 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
+    def _check_name(self, kind, name, store):
+        """PyTorch's rules for a name given to register_parameter / register_buffer / add_module: a str, not empty,
+        without '.' (state_dict paths are dotted), not an attribute the module already has under another role."""
+        self._check_init(name)
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: {kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f"{type(self).__name__}: {kind} name can't contain \".\", got: {name}")
+        if name == "":
+            raise KeyError(f"{type(self).__name__}: {kind} name can't be empty string \"\"")
+        if hasattr(self, name) and name not in store:
+            raise KeyError(f"{type(self).__name__}: attribute '{name}' already exists; delete it first or choose "
+                           f"another {kind} name")
+
     def register_parameter(self, name, param):
         """Add a parameter (or None, for an optional one such as a missing bias)."""
-        self._check_init(name)
+        self._check_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter('{name}'): expected an nn.Parameter or None, "
                             f"got {type(param).__name__}")
@@ -260,7 +274,7 @@ class Module:
     def register_buffer(self, name, tensor, persistent=True):
         """Add a tensor that is state but not learned (running statistics); saved in state_dict
         unless persistent=False."""
-        self._check_init(name)
+        self._check_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(np.asarray(tensor))
         self._forget(name)
@@ -269,11 +283,11 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
-        self._check_init(name)
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): {type(module).__name__} is not an nn.Module")
+        self._check_name("module", name, self._modules)
         self._forget(name)
-        self._modules[str(name)] = module
+        self._modules[name] = module
 
     register_module = add_module
 
@@ -378,7 +392,8 @@ class Module:
     def train(self, mode=True):
         """Training mode (dropout drops, batch norm uses batch statistics); recursive; returns self."""
         if not isinstance(mode, bool):
-            raise TypeError(f"train(mode): mode must be a bool, got {type(mode).__name__}")
+            raise ValueError(f"train(mode): training mode is expected to be boolean, got {type(mode).__name__} "
+                             f"{mode!r}")
         for m in self.modules():
             m.__dict__["training"] = mode
         return self

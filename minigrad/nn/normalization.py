@@ -9,6 +9,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import functional as F
+from .functional._utils import ShapeError
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
@@ -64,10 +65,12 @@ class _BatchNorm(_NormBase):
     always. affine: learnable per-channel weight (1) and bias (0)."""
 
     def _check(self, x):
+        """A wrong number of dims is PyTorch's ValueError, a wrong number of channels its RuntimeError."""
         if x.ndim not in self.dims or x.shape[1] != self.num_features:
             want = " or ".join(f"{d}-D" for d in self.dims)
-            raise ValueError(f"{type(self).__name__}({self.num_features}): expected a {want} input with "
-                             f"{self.num_features} channels on axis 1, got shape {tuple(x.shape)}")
+            error = ValueError if x.ndim not in self.dims else ShapeError
+            raise error(f"{type(self).__name__}({self.num_features}): expected a {want} input with "
+                        f"{self.num_features} channels on axis 1, got shape {tuple(x.shape)}")
 
     def forward(self, x):
         self._check(x)

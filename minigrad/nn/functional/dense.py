@@ -1,7 +1,7 @@
 """Dense layers as functions."""
 
 
-from ._utils import _floating
+from ._utils import ShapeError, _floating
 
 __all__ = ["identity", "linear"]
 
@@ -14,7 +14,7 @@ def linear(x, weight, bias=None):
     """x @ weight^T + bias, weight of shape (out_features, in_features) as in PyTorch."""
     x = _floating(x, "linear")
     if weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+        raise ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
                          f"the input's last axis must be in_features = {weight.shape[-1]}")
     # task 4.1: linear layer
     y = x @ weight.T
