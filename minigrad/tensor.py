@@ -276,7 +276,12 @@ def tensor(data, dtype=None, requires_grad=False):
     return t
 
 
-def _shape(shape):
+def _shape(shape, size=None):
+    """A shape given as ints (`zeros(2, 3)`), one sequence (`zeros((2, 3))`) or PyTorch's keyword (`zeros(size=...)`)."""
+    if size is not None:
+        if shape:
+            raise TypeError("give the shape either positionally or as size=, not both")
+        shape = (size,)
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
@@ -284,19 +289,19 @@ def _float(dtype):
     return DEFAULT_FLOAT if dtype is None else np.dtype(dtype)
 
 
-def zeros(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.zeros(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+def zeros(*shape, size=None, dtype=None, requires_grad=False):
+    return Tensor(np.zeros(_shape(shape, size), _float(dtype)), requires_grad=requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad=False):
-    return Tensor(np.ones(_shape(shape), _float(dtype)), requires_grad=requires_grad)
+def ones(*shape, size=None, dtype=None, requires_grad=False):
+    return Tensor(np.ones(_shape(shape, size), _float(dtype)), requires_grad=requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad=False):
+def full(size, fill_value, dtype=None, requires_grad=False):
     """A tensor of `shape` filled with fill_value; without dtype=, the value's (PyTorch's rule: bool -> bool, int ->
     int64, float -> the default float, complex -> complex64)."""
     from .dtypes import _scalar_dtype
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = _scalar_dtype(fill_value) if dtype is None else np.dtype(dtype)
@@ -307,21 +312,21 @@ def _like(t, dtype):
     return np.dtype(dtype) if dtype is not None else t.dtype
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    """Zeros of t's shape and (unless dtype= says otherwise) t's dtype."""
-    return Tensor(np.zeros(t.shape, _like(t, dtype)), requires_grad=requires_grad)
+def zeros_like(input, dtype=None, requires_grad=False):  # noqa: A002 (PyTorch's name)
+    """Zeros of input's shape and (unless dtype= says otherwise) input's dtype."""
+    return Tensor(np.zeros(input.shape, _like(input, dtype)), requires_grad=requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    """Ones of t's shape and (unless dtype= says otherwise) t's dtype."""
-    return Tensor(np.ones(t.shape, _like(t, dtype)), requires_grad=requires_grad)
+def ones_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    """Ones of input's shape and (unless dtype= says otherwise) input's dtype."""
+    return Tensor(np.ones(input.shape, _like(input, dtype)), requires_grad=requires_grad)
 
 
 def _number(v):
     return v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
+def arange(start=0, end=None, step=1, dtype=None, requires_grad=False):
     """start, start + step, ... up to (not including) end: ceil((end - start) / step) values (PyTorch's length
     rule), each start + i * step computed in float64. Integer (and bool) arguments give int64, any float one
     the default float."""
@@ -345,13 +350,13 @@ def eye(n, m=None, dtype=None, requires_grad=False):
     return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad=False, rng=None):
+def randn(*shape, size=None, dtype=None, requires_grad=False, rng=None):
     """Standard normal samples from `rng` (default: the generator seeded by mg.manual_seed)."""
-    data = (rng or _default_rng).standard_normal(_shape(shape)).astype(_float(dtype), copy=False)
+    data = (rng or _default_rng).standard_normal(_shape(shape, size)).astype(_float(dtype), copy=False)
     return Tensor(data, requires_grad=requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad=False, rng=None):
+def rand(*shape, size=None, dtype=None, requires_grad=False, rng=None):
     """Uniform samples on [0, 1) from `rng` (default: the generator seeded by mg.manual_seed)."""
-    data = (rng or _default_rng).random(_shape(shape)).astype(_float(dtype), copy=False)
+    data = (rng or _default_rng).random(_shape(shape, size)).astype(_float(dtype), copy=False)
     return Tensor(data, requires_grad=requires_grad)

@@ -391,3 +391,22 @@ def test_copy_and_fill_cast_to_the_targets_dtype_whatever_the_kinds_as_pytorch()
     assert mg.tensor([True, True]).copy_(mg.tensor([0.0, -1.5])).tolist() == [False, True]
     with pytest.raises(RuntimeError, match="cannot update a int64 tensor"):  # arithmetic in place stays strict
         mg.tensor([1, 2]).add_(0.5)
+
+
+@pytest.mark.parametrize("call, shape", [
+    (lambda x: x.reshape(shape=(3, 2)), (3, 2)), (lambda x: x.view(size=(6,)), (6,)),
+    (lambda x: x.permute(dims=(1, 0)), (3, 2)), (lambda x: x.flip(dims=(0,)), (2, 3)),
+    (lambda x: x[:1].expand(size=(4, 3)), (4, 3)), (lambda x: mg.broadcast_to(x[0], size=(2, 3)), (2, 3)),
+    (lambda x: mg.max(x, other=x * 0), (2, 3)), (lambda x: x.min(other=x * 0), (2, 3)),
+    (lambda x: mg.zeros(size=(2, 1)), (2, 1)), (lambda x: mg.ones(size=[3]), (3,)),
+    (lambda x: mg.full(size=(2,), fill_value=1.0), (2,)), (lambda x: mg.zeros_like(input=x), (2, 3)),
+    (lambda x: mg.arange(end=4), (4,)), (lambda x: mg.randn(size=(2,)), (2,)),
+])
+def test_pytorchs_keyword_spellings_are_accepted(call, shape):
+    assert call(mg.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])).shape == shape
+
+
+def test_max_with_other_is_the_elementwise_maximum():
+    x = mg.tensor([[1.0, -2.0], [4.0, -6.0]])
+    assert mg.max(x, other=mg.zeros(2)).tolist() == [[1.0, 0.0], [4.0, 0.0]]
+    assert x.min(other=mg.zeros(2)).tolist() == [[0.0, -2.0], [0.0, -6.0]]

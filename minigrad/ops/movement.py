@@ -16,8 +16,8 @@ from ..tensor import Tensor
 from . import xp
 from ._common import array_of, lift, movement, normalize_dim
 from .elementwise import Op
-from .shape import (Clone, Expand, GetItem, Permute, Reshape, _shape_args, expand, reshape, split, transpose,
-                    view)
+from .shape import (Clone, Expand, GetItem, Permute, Reshape, _keyword, _shape_args, expand, reshape, split,
+                    transpose, view)
 
 
 class Flip(Op):
@@ -183,10 +183,11 @@ def _distinct_dims(op, dims, ndim):
     return out
 
 
-def flip(input, *dims):  # noqa: A002
-    """input reversed along dims (a copy, as torch.flip)."""
+def flip(input, *dims, **kwargs):  # noqa: A002
+    """input reversed along dims (a copy, as torch.flip; `x.flip(0, 1)`, `x.flip((0, 1))` or `x.flip(dims=...)`)."""
     x = lift(input)
-    return Flip.apply(x, _distinct_dims("flip", _shape_args(dims), x.ndim) if x.ndim else ())
+    dims = _shape_args(dims, _keyword("flip", kwargs, "dims"), "flip", "dims")
+    return Flip.apply(x, _distinct_dims("flip", dims, x.ndim) if x.ndim else ())
 
 
 def roll(input, shifts, dims=None):  # noqa: A002

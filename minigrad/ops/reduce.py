@@ -479,15 +479,25 @@ def _extreme(op, amax_fn, arg_op, input, dim, keepdim, axis, keepdims):
     return _selected(x, d, arg_op.apply(x, d, True), keepdim)
 
 
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):  # noqa: A001, A002
     """max(x): the largest element; max(x, dim): (values, indices) along dim, the gradient to the index
-    returned; max(x, other): the elementwise maximum; max(x, axis=...): NumPy's, the values only."""
-    return _extreme("max", amax, Argmax, input, dim, keepdim, axis, keepdims)
+    returned; max(x, other) or max(x, other=y): the elementwise maximum; max(x, axis=...): NumPy's, the values
+    only."""
+    return _extreme("max", amax, Argmax, input, dim if other is None else _other("max", dim, other), keepdim, axis,
+                    keepdims)
 
 
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):  # noqa: A001, A002
     """min(x): the smallest element; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
-    return _extreme("min", amin, Argmin, input, dim, keepdim, axis, keepdims)
+    return _extreme("min", amin, Argmin, input, dim if other is None else _other("min", dim, other), keepdim, axis,
+                    keepdims)
+
+
+def _other(op, dim, other):
+    """max(x, other=y): y as the tensor to compare with (a tensor, as PyTorch)."""
+    if dim is not None or not isinstance(other, Tensor):
+        raise TypeError(f"{op}: other= takes a tensor (the elementwise {op}imum), and no dim with it")
+    return other
 
 
 def _one_dim(op, x, dim):

@@ -236,25 +236,41 @@ class Pad(Op):
 
 
 # ---- the functions users call ------------------------------------------------------------------
-def _shape_args(shape):
+def _shape_args(shape, keyword=None, op=None, name=None):
+    """A shape or dims given as ints (`x.view(2, 3)`), one sequence (`x.view((2, 3))`) or PyTorch's keyword
+    (`x.view(size=(2, 3))`)."""
+    if keyword is not None:
+        if shape:
+            raise TypeError(f"{op}: give the {name} either positionally or as {name}=, not both")
+        shape = (keyword,)
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
 
 
-def reshape(input, *shape):  # noqa: A002
-    """input with a new shape (one entry may be -1); a view when the memory layout allows, else a copy."""
-    return Reshape.apply(lift(input), _shape_args(shape))
+def reshape(input, *shape, **kwargs):  # noqa: A002
+    """input with a new shape (one entry may be -1); a view when the memory layout allows, else a copy.
+    `x.reshape(2, 3)`, `x.reshape((2, 3))` or `x.reshape(shape=(2, 3))`, as PyTorch."""
+    return Reshape.apply(lift(input), _shape_args(shape, _keyword("reshape", kwargs, "shape"), "reshape", "shape"))
 
 
-def view(input, *shape):  # noqa: A002
+def view(input, *shape, **kwargs):  # noqa: A002
     """input viewed with a new shape, never a copy (PyTorch's view; use reshape when the layout does not allow
-    it)."""
-    return View.apply(lift(input), _shape_args(shape))
+    it). `x.view(2, 3)`, `x.view((2, 3))` or `x.view(size=(2, 3))`."""
+    return View.apply(lift(input), _shape_args(shape, _keyword("view", kwargs, "size"), "view", "size"))
 
 
-def permute(input, *dims):  # noqa: A002
+def _keyword(op, kwargs, name):
+    """The one keyword argument PyTorch names for a variadic shape or dims (size=, shape=, dims=), or None."""
+    unknown = set(kwargs) - {name}
+    if unknown:
+        raise TypeError(f"{op}() got an unexpected keyword argument {sorted(unknown)[0]!r} (PyTorch's name is "
+                        f"{name}=)")
+    return kwargs.get(name)
+
+
+def permute(input, *dims, **kwargs):  # noqa: A002
     """input with its dims reordered: dims is a permutation of range(ndim) (negative dims count from the end)."""
     x = lift(input)
-    dims = _shape_args(dims)
+    dims = _shape_args(dims, _keyword("permute", kwargs, "dims"), "permute", "dims")
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims) if x.ndim else ()
     if len(dims) != builtins.max(x.ndim, len(axes)) or sorted(axes) != list(range(x.ndim)):
         raise RuntimeError(f"permute: dims {tuple(dims)} are not a permutation of the {x.ndim} dims of shape {x.shape}")
@@ -282,10 +298,10 @@ def matrix_transpose(input):  # noqa: A002
     return transpose(x, -2, -1)
 
 
-def expand(input, *shape):  # noqa: A002
-    """input broadcast to `shape`; -1 keeps a dim's size (PyTorch's expand)."""
+def expand(input, *shape, **kwargs):  # noqa: A002
+    """input broadcast to `shape`; -1 keeps a dim's size (PyTorch's expand; the keyword is size=)."""
     x = lift(input)
-    shape = _shape_args(shape)
+    shape = _shape_args(shape, _keyword("expand", kwargs, "size"), "expand", "size")
     lead = len(shape) - x.ndim
     if lead < 0:
         raise RuntimeError(f"expand: the target shape {shape} has fewer dims than the input's shape {x.shape}")
@@ -293,9 +309,11 @@ def expand(input, *shape):  # noqa: A002
     return Expand.apply(x, shape)
 
 
-def broadcast_to(input, shape):  # noqa: A002
-    """input broadcast to `shape` (numpy.broadcast_to and torch.broadcast_to)."""
-    return expand(input, shape)
+def broadcast_to(input, shape=None, *, size=None):  # noqa: A002
+    """input broadcast to `shape` (numpy.broadcast_to's name, and torch.broadcast_to's `size`)."""
+    if (shape is None) == (size is None):
+        raise TypeError("broadcast_to: give the target shape once, positionally or as size=")
+    return expand(input, shape if size is None else size)
 
 
 def squeeze(input, dim=None, *, axis=None):  # noqa: A002
