@@ -593,10 +593,13 @@ def test_parameter_list_and_dict_follow_pytorch():
     assert list(nn.ParameterList([mg.zeros(2)]).state_dict()) == list(torch.nn.ParameterList([torch.zeros(2)])
                                                                       .state_dict())
     pdict = nn.ParameterDict({"w": w, "note": 3})
-    assert isinstance(pdict["w"], nn.Parameter) and pdict["note"] == 3 and list(pdict) == ["w", "note"]
+    # a plain dict is added in sorted key order, as PyTorch's ParameterDict (an OrderedDict keeps its order)
+    assert isinstance(pdict["w"], nn.Parameter) and pdict["note"] == 3 and list(pdict) == ["note", "w"]
+    assert list(pdict) == list(torch.nn.ParameterDict({"w": torch.zeros(1), "note": 3}))
+    assert list(nn.ParameterDict(OrderedDict(w=w, note=3))) == ["w", "note"]
     pdict["b"] = mg.ones(2)
     pdict.update({"w": mg.ones(1)})
-    assert list(pdict.keys()) == ["w", "note", "b"] and pdict["w"].shape == (1,)
+    assert list(pdict.keys()) == ["note", "w", "b"] and pdict["w"].shape == (1,)
     assert [n for n, _ in pdict.named_parameters()] == ["w", "b"]
     assert pdict.get("nothing", 7) == 7 and pdict.setdefault("z", mg.ones(3)).shape == (3,)
     assert pdict.popitem()[0] == "z" and pdict.pop("note") == 3 and list(reversed(pdict)) == ["b", "w"]

@@ -423,7 +423,12 @@ class ParameterDict(_ParameterContainer):
         return ParameterDict((k, default) for k in keys)
 
     def update(self, parameters):
-        for key, value in _pairs(parameters, "ParameterDict"):
+        """Add or replace entries; a plain (unordered) mapping is added in sorted key order, an OrderedDict or
+        ParameterDict in its own order, as PyTorch's ParameterDict.update."""
+        pairs = _pairs(parameters, "ParameterDict")
+        if isinstance(parameters, Mapping) and not isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = sorted(pairs)
+        for key, value in pairs:
             self[key] = value
 
     def __or__(self, other):
