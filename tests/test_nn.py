@@ -224,6 +224,17 @@ def test_load_state_dict_strict_errors():
     np.testing.assert_array_equal(target.head.weight.numpy(), state["head.weight"])
 
 
+def test_a_state_dict_without_num_batches_tracked_loads_into_batch_norm_as_pytorch():
+    net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    net(mg.randn(4, 2))  # one training batch: num_batches_tracked = 1
+    state = {k: v for k, v in net.state_dict().items() if not k.endswith("num_batches_tracked")}
+    state["1.running_mean"] = np.full(3, 0.5, np.float32)
+    assert net.load_state_dict(state) == ([], [])  # PyTorch fills the count in for such (older) state dicts
+    assert net[1].num_batches_tracked.item() == 1 and np.all(net[1].running_mean.numpy() == 0.5)
+    with pytest.raises(RuntimeError, match="missing keys: 1.running_var"):
+        net.load_state_dict({k: v for k, v in state.items() if k != "1.running_var"})
+
+
 def test_non_persistent_buffers_are_not_saved():
     m = nn.Module()
     m.register_buffer("kept", mg.zeros(2))

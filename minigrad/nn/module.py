@@ -178,6 +178,8 @@ class Module:
                 return self.fc2(self.fc1(x).relu())
     """
 
+    _optional_state = ()  # buffers a loaded state dict may lack (they keep their value); see load_state_dict
+
     def __init__(self):
         d = self.__dict__
         d["training"] = True
@@ -453,12 +455,15 @@ class Module:
         All or nothing: every entry is checked before any is written (each value must be an array of
         numbers of the target's shape whose dtype casts to the target's within its kind: float64 into
         float32, not float into int or complex into float), so a refused load leaves the model as it
-        was. A bad value is always an error; with strict=True so are missing and unexpected keys.
-        Returns (missing_keys, unexpected_keys)."""
+        was. A bad value is always an error; with strict=True so are missing and unexpected keys, except a
+        layer's `_optional_state` (batch norm's num_batches_tracked, which PyTorch fills in for a state dict
+        without version metadata): it keeps its value. Returns (missing_keys, unexpected_keys)."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = OrderedDict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
+        optional = {f"{path}.{name}" if path else name for path, module in self.named_modules(remove_duplicate=False)
+                    for name in module._optional_state}
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and missing:

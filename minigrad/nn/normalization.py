@@ -24,8 +24,10 @@ def _affine(module, shape, dtype, weight=True, bias=True):
 
 class _NormBase(Module):
     """What batch and instance norm share: per-channel affine parameters and, when tracked, running statistics
-    (running_mean 0, running_var 1, num_batches_tracked 0)."""
+    (running_mean 0, running_var 1, num_batches_tracked 0). A state dict without num_batches_tracked (an older
+    checkpoint, or one converted from elsewhere) loads, keeping the count, as PyTorch's."""
     dims = ()
+    _optional_state = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=np.float32,
                  *, bias=True):
