@@ -84,9 +84,21 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group):
+        """Add a group {'params': tensors, or (name, tensor) pairs as model.named_parameters() gives (their names
+        are kept as 'param_names', as PyTorch), hyperparameters...}; missing hyperparameters are the defaults."""
         group = dict(group)
         params = group["params"]
         group["params"] = [params] if isinstance(params, Tensor) else list(params)
+        named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in group["params"]]
+        if any(named):
+            if not all(named):
+                raise ValueError(f"{type(self).__name__}: a group mixes (name, tensor) pairs and bare tensors; give "
+                                 "all parameters with names (model.named_parameters()) or none")
+            group["param_names"] = [name for name, _ in group["params"]]
+            group["params"] = [p for _, p in group["params"]]
+        if self.param_groups and ("param_names" in group) != ("param_names" in self.param_groups[0]):
+            raise ValueError(f"{type(self).__name__}: all optimizer param groups should be with names or all "
+                             "without (as PyTorch)")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for p in group["params"]:
             if not isinstance(p, Tensor):

@@ -620,6 +620,21 @@ def test_amsgrad_keeps_the_running_maximum_and_maximize_ascends():
     np.testing.assert_array_equal(q.data, [0.5, -1.0])
 
 
+def test_named_parameters_are_accepted_and_their_names_kept_as_pytorch(tmp_path):
+    model = mg.nn.Linear(2, 2)
+    opt = optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+    assert opt.param_groups[0]["params"] == list(model.parameters())
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    model(mg.ones(1, 2)).sum().backward()
+    opt.step()
+    mg.save(opt.state_dict(), tmp_path / "o.npz")
+    again = optim.SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+    again.load_state_dict(mg.load(tmp_path / "o.npz"))
+    assert again.param_groups[0]["param_names"] == ["weight", "bias"] and again.state_dict()["state"].keys() == {0, 1}
+    with pytest.raises(ValueError, match="with names or all without"):
+        opt.add_param_group({"params": [make()]})
+
+
 def test_training_reduces_a_quadratic():
     target = np.arange(12.0).reshape(3, 4)
     for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.3)), (optim.AdamW, dict(lr=0.3, weight_decay=0.0))]:
