@@ -23,22 +23,46 @@ def default_rng():
 
 def _to_array(data, dtype=None, copy=False):
     """ndarray for `data`: Python floats become float32 (complex: complex64), ndarrays keep their dtype (as in
-    PyTorch)."""
+    PyTorch); in a list, the items' types promote (see _list_dtype)."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
         return np.array(data, dtype=dtype) if copy else np.asarray(data, dtype=dtype)
     arr = np.array(data)
-    if arr.dtype == np.float64:
-        arr = arr.astype(DEFAULT_FLOAT)
-    elif arr.dtype == np.complex128:
-        arr = arr.astype(np.complex64)
-    elif arr.dtype.kind == "i":
-        arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "biufc":
+    if arr.dtype.kind not in "biufc":
         raise TypeError(f"tensor: cannot make a tensor of {type(data).__name__} data (dtype {arr.dtype}); "
                         "pass numbers, nested lists of numbers or a numeric ndarray")
-    return arr
+    dtype = _list_dtype(data)
+    if arr.dtype == np.uint64 and dtype != arr.dtype:
+        raise ValueError(f"tensor: an integer in the data is too large for int64 (the largest is {arr.max()}); "
+                         "PyTorch refuses it too")
+    return arr.astype(dtype, copy=False)
+
+
+_PYTHON_DTYPES = {bool: np.dtype(bool), int: np.dtype(np.int64), float: DEFAULT_FLOAT, complex: np.dtype(np.complex64)}
+
+
+def _list_dtype(data):
+    """PyTorch's dtype for a (nested) list: a Python bool, int, float or complex stands for bool, int64, the default
+    float or complex64; a NumPy scalar or array, or a tensor, inside it for its own dtype; the items' dtypes
+    promote. So [1, 2.5] is float32 but [np.float64(1.5)] is float64 and [np.int32(1)] int32, as in PyTorch."""
+    from .dtypes import promote_types
+    dtypes, stack = set(), [[data]]
+    while stack:
+        items = stack.pop()
+        for kind in set(map(type, items)):  # a set of types per list: fast on long lists of Python floats
+            if kind in _PYTHON_DTYPES:
+                dtypes.add(_PYTHON_DTYPES[kind])
+            elif kind is list or kind is tuple:
+                stack.extend(x for x in items if type(x) is kind)
+            elif issubclass(kind, (np.ndarray, np.generic, Tensor)):
+                dtypes.update(x.dtype for x in items if type(x) is kind)
+            else:  # another sequence, or a subclass of a number: NumPy's reading of it
+                dtypes.update(np.asarray(x).dtype for x in items if type(x) is kind)
+    result = DEFAULT_FLOAT if not dtypes else None  # [] is an empty float tensor
+    for d in dtypes:
+        result = d if result is None else promote_types(result, d)
+    return result
 
 
 class Tensor:

@@ -162,3 +162,19 @@ def test_new_functions_take_self_dtype():
     t = x.new_tensor(data)
     data[0] = 5.0
     assert t.tolist() == [1.0, 2.0]
+
+
+def test_a_list_takes_pytorchs_dtype_from_its_items():
+    assert mg.tensor([1, 2.5]).dtype == np.float32 and mg.tensor([True, 2]).dtype == np.int64
+    assert mg.tensor([np.float64(1.5), 2.0]).dtype == np.float64  # a NumPy scalar keeps its dtype, as in PyTorch
+    assert mg.tensor([np.int32(1)]).dtype == np.int32 and mg.tensor([np.int32(1), 2]).dtype == np.int64
+    assert mg.tensor([np.float16(1), 2]).dtype == np.float16 and mg.tensor([np.float16(1), 2.0]).dtype == np.float32
+    assert mg.tensor([np.uint8(1), np.int8(-1)]).dtype == np.int16
+    assert mg.tensor([np.array([1.0, 2.0]), np.array([3.0, 4.0])]).dtype == np.float64
+    assert mg.tensor([mg.tensor(1.0, dtype="float64"), 2.0]).dtype == np.float64
+    assert mg.tensor([]).dtype == np.float32 and mg.tensor([1j, np.float32(1)]).dtype == np.complex64
+
+
+def test_an_integer_too_large_for_int64_is_refused_not_wrapped():
+    with pytest.raises(ValueError, match="too large for int64"):
+        mg.tensor([2**63])
