@@ -116,6 +116,24 @@ def test_registered_names_follow_pytorchs_rules():
     assert m.running.item() == 1.0
 
 
+def test_train_calls_each_childs_own_train_as_pytorch():
+    class FrozenNorm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bn = nn.BatchNorm1d(2)
+
+        def train(self, mode=True):  # the usual way to keep a pretrained batch norm's statistics fixed
+            super().train(mode)
+            self.bn.eval()
+            return self
+
+    model = nn.Sequential(nn.Linear(2, 2), FrozenNorm())
+    assert model.train() is model
+    assert model.training and model[1].training and not model[1].bn.training
+    model.eval()
+    assert not any(m.training for m in model.modules())
+
+
 def test_train_with_a_non_bool_mode_is_pytorchs_value_error():
     with pytest.raises(ValueError, match="training mode is expected to be boolean"):
         nn.Linear(2, 2).train(1)

@@ -392,12 +392,15 @@ class Module:
 
     # ---- modes and gradients --------------------------------------------------------------------
     def train(self, mode=True):
-        """Training mode (dropout drops, batch norm uses batch statistics); recursive; returns self."""
+        """Training mode (dropout drops, batch norm uses batch statistics); returns self. Recursive through each
+        child's own train(mode), as PyTorch, so a layer that overrides train (e.g. to keep a frozen batch norm in
+        eval mode) is obeyed inside a model too."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode): training mode is expected to be boolean, got {type(mode).__name__} "
                              f"{mode!r}")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
