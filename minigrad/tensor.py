@@ -185,6 +185,13 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """An integer tensor of one element as a Python int (`items[i]`, `range(n)`), as PyTorch."""
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, this one is "
+                            f"{self.data.dtype} of shape {self.shape}")
+        return int(self.data.item())
+
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")

@@ -139,6 +139,10 @@ OPS = [
                             {}, "int64"),
                  lambda r: ((np.array([-2, -1, 1, 2], dtype=np.int8), np.array([-3, -2, -1, 3], dtype=np.int8)), {},
                             "int8")), grad=False),
+    OpInfo("comparison_functions", lambda m, a, b: (m.eq(a, b), m.ne(a, b), m.lt(a, b), a.le(b), a.gt(b), a.ge(0.5)),
+           fixed(lambda r: ((np.array([[1.0, 2.0, 3.0]]), np.array([[1.0], [2.5]])), {}, "broadcast"),
+                 lambda r: ((np.array([1, -2, 3]), np.array([1.5, -2.0, 0.0])), {}, "int-float")), grad=False),
+    OpInfo("positive", lambda m, a: m.positive(a) * 2 + (+a), unary()),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

@@ -410,3 +410,16 @@ def test_max_with_other_is_the_elementwise_maximum():
     x = mg.tensor([[1.0, -2.0], [4.0, -6.0]])
     assert mg.max(x, other=mg.zeros(2)).tolist() == [[1.0, 0.0], [4.0, 0.0]]
     assert x.min(other=mg.zeros(2)).tolist() == [[0.0, -2.0], [0.0, -6.0]]
+
+
+def test_index_pos_equal_and_empty_list_indices_as_pytorch():
+    assert [10, 20, 30][mg.tensor(1)] == 20 and list(range(mg.tensor([3]))) == [0, 1, 2]
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        [10, 20][mg.tensor(1.0)]
+    x = mg.tensor([[-1.0, 2.0]])
+    assert (+x) is x and mg.equal(x, mg.tensor([[-1, 2]])) and not mg.equal(x, mg.tensor([-1.0, 2.0]))
+    with pytest.raises(RuntimeError, match=r"\+ operator on a bool tensor"):
+        +mg.tensor([True])
+    assert x[[]].shape == (0, 2) and x[:, []].shape == (1, 0)
+    with pytest.raises(RuntimeError, match=r"setitem: cannot write a value of shape \(3,\)"):
+        x[0] = mg.tensor([1.0, 2.0, 3.0])

@@ -508,6 +508,28 @@ def neg(input):  # noqa: A002
     return Neg.apply(a)
 
 
+def positive(input):  # noqa: A002
+    """input itself (+x), as torch.positive; a bool tensor is refused, as PyTorch."""
+    a = lift(input)
+    if a.data.dtype == np.bool_:
+        raise RuntimeError("positive: the + operator on a bool tensor is not supported (as in PyTorch)")
+    return a
+
+
+def eq(input, other): return compare(Eq, input, other)  # noqa: A002, E704
+def ne(input, other): return compare(Ne, input, other)  # noqa: A002, E704
+def lt(input, other): return compare(Lt, input, other)  # noqa: A002, E704
+def le(input, other): return compare(Le, input, other)  # noqa: A002, E704
+def gt(input, other): return compare(Gt, input, other)  # noqa: A002, E704
+def ge(input, other): return compare(Ge, input, other)  # noqa: A002, E704
+
+
+def equal(input, other):  # noqa: A002
+    """True when both have the same shape and equal elements (torch.equal: a Python bool, not a tensor)."""
+    a, b = lift(input), lift(other)
+    return a.shape == b.shape and bool(np.all(a.data == b.data))
+
+
 def exp(input): return _floating(Exp, input)  # noqa: A002, E704
 def log(input): return _floating(Log, input)  # noqa: A002, E704
 def sqrt(input): return _floating(Sqrt, input)  # noqa: A002, E704
@@ -604,18 +626,19 @@ def _comparison(op):
     return lambda self, other: compare(op, self, other)
 
 
-__all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "erf", "exp", "lerp",
-           "log", "maximum", "minimum", "mul", "neg", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
+__all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "eq", "equal", "erf",
+           "exp", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
+           "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
 METHODS = {  # the Tensor's operators and methods from this family
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
-    "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg, "__abs__": abs,
+    "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg, "__pos__": positive, "__abs__": abs,
     "__eq__": _comparison(Eq), "__ne__": _comparison(Ne), "__lt__": _comparison(Lt), "__le__": _comparison(Le),
     "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
     "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
     "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
-    "astype": astype,
+    "astype": astype, "positive": positive, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal,
 }

@@ -285,7 +285,12 @@ def _fast_setitem(index):
     from .shape import _plain_index
 
     def fast(t, value):
-        t.data[_plain_index(index)] = value.data if isinstance(value, Tensor) else value
+        v = value.data if isinstance(value, Tensor) else value
+        try:
+            t.data[_plain_index(index)] = v
+        except ValueError as e:  # NumPy's: the value does not broadcast to the region, or nan into integers
+            raise RuntimeError(f"setitem: cannot write a value of shape {np.shape(v)} into the region {index!r} of a "
+                               f"{t.dtype} tensor of shape {t.shape}: {e}") from None
     return fast
 
 

@@ -361,12 +361,13 @@ def contiguous(input):  # noqa: A002
 
 
 def _plain_index(index):
-    """The index with tensors replaced by their arrays and lists of ints by integer arrays."""
+    """The index with tensors replaced by their arrays and lists of ints by integer arrays (an empty list selects
+    nothing, as in PyTorch: an empty int64 array, not NumPy's float64 one)."""
     def plain(i):
         if isinstance(i, Tensor):
             return i.data
         if isinstance(i, list):
-            return np.asarray(i)
+            return np.asarray(i) if i else np.zeros(0, np.int64)
         return i
     return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
 
