@@ -423,3 +423,10 @@ def test_index_pos_equal_and_empty_list_indices_as_pytorch():
     assert x[[]].shape == (0, 2) and x[:, []].shape == (1, 0)
     with pytest.raises(RuntimeError, match=r"setitem: cannot write a value of shape \(3,\)"):
         x[0] = mg.tensor([1.0, 2.0, 3.0])
+
+
+def test_var_and_std_take_pytorchs_older_form_with_unbiased_first():
+    x = mg.tensor([[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]], dtype="float64")
+    assert x.var(False).item() == pytest.approx(np.var(x.numpy()))
+    assert mg.std(x, True).item() == pytest.approx(np.std(x.numpy(), ddof=1))
+    assert x.var(0, False).tolist() == pytest.approx(np.var(x.numpy(), axis=0).tolist())

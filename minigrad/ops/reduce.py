@@ -397,18 +397,29 @@ def _correction(op, correction, unbiased, ddof):
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=None, axis=None,  # noqa: A002
         keepdims=None):
-    """Variance over dim with Bessel's correction by default (correction=1, as PyTorch; NumPy's default is 0)."""
+    """Variance over dim with Bessel's correction by default (correction=1, as PyTorch; NumPy's default is 0).
+    `x.var(False)` is PyTorch's older form var(unbiased): over all dims."""
     x = _floating_input("var", input, None)
+    dim, unbiased = _unbiased_first(dim, unbiased)
     axes, keepdim = _reduce_dims("var", x, dim, keepdim, axis, keepdims)
     return Var.apply(x, axes, keepdim, _correction("var", correction, unbiased, ddof))
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=None, axis=None,  # noqa: A002
         keepdims=None):
-    """Standard deviation over dim, correction=1 by default (as PyTorch)."""
+    """Standard deviation over dim, correction=1 by default (as PyTorch); `x.std(False)` is std(unbiased=False)."""
     x = _floating_input("std", input, None)
+    dim, unbiased = _unbiased_first(dim, unbiased)
     axes, keepdim = _reduce_dims("std", x, dim, keepdim, axis, keepdims)
     return Std.apply(x, axes, keepdim, _correction("std", correction, unbiased, ddof))
+
+
+def _unbiased_first(dim, unbiased):
+    """(dim, unbiased) for PyTorch's two signatures var(dim, unbiased, keepdim) and var(unbiased): a bool in
+    dim's place is unbiased."""
+    if isinstance(dim, (bool, np.bool_)) and unbiased is None:
+        return None, bool(dim)
+    return dim, unbiased
 
 
 def _nonempty(op, x, axes, dim_given):
