@@ -486,7 +486,8 @@ class MultiStepLR(LRScheduler):
 
     def check(self):
         super().check()
-        milestones = list(self.milestones)
+        milestones = self.milestones  # a Counter (PyTorch's state) counts a repeated milestone
+        milestones = list(milestones.elements() if hasattr(milestones, "elements") else milestones)
         self.milestones = sorted(_check_number(self, "milestones", m, integer=True, what="milestone")
                                  for m in milestones)
         self.gamma = _check_number(self, "gamma", self.gamma)

@@ -1,6 +1,7 @@
 """Optimizers, schedulers and clip_grad_norm_: each update checked against its formula written in NumPy,
 then (when torch is importable) against PyTorch as an extra check."""
 import math
+from collections import Counter
 import re
 
 import numpy as np
@@ -548,6 +549,8 @@ def test_step_with_an_epoch_uses_the_closed_form_with_pytorchs_warning():
     with pytest.warns(UserWarning, match="deprecated"):
         sched.step(6)
     assert opt.param_groups[0]["lr"] == 0.25 and sched.last_epoch == 6
+    sched.load_state_dict({**sched.state_dict(), "milestones": Counter({2: 2, 5: 1})})  # PyTorch's state: a Counter
+    assert sched.milestones == [2, 2, 5]
 
 
 # ---- clip_grad_norm_ ------------------------------------------------------------------------------
