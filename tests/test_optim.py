@@ -1,8 +1,8 @@
 """Optimizers, schedulers and clip_grad_norm_: each update checked against its formula written in NumPy,
 then (when torch is importable) against PyTorch as an extra check."""
 import math
-from collections import Counter
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
