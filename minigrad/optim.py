@@ -263,14 +263,14 @@ class Adam(Optimizer):
         p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
     amsgrad=True (Reddi et al. 2018): v_max <- max(v_max, v) and sqrt(v_max) in place of sqrt(v).
-    maximize=True: g <- -g first (gradient ascent). Both as PyTorch.
+    maximize=True: g <- -g first (gradient ascent). decoupled_weight_decay=True: AdamW's p <- p (1 - lr wd)
+    instead of the L2 term. All as PyTorch.
     """
-    decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, decoupled_weight_decay=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
 
     def check_group(self, group):
         for name in ("lr", "eps", "weight_decay"):
@@ -284,7 +284,7 @@ class Adam(Optimizer):
 
     def update(self, p, g, state, group):
         (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
-        if wd and self.decoupled:
+        if wd and group["decoupled_weight_decay"]:
             p.mul_(1 - lr * wd)
         elif wd:
             g = g + p * wd
@@ -319,13 +319,13 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): p <- p (1 - lr wd), then Adam's step."""
-    decoupled = True
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): p <- p (1 - lr wd), then Adam's step
+    (Adam with decoupled_weight_decay=True, as PyTorch)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+                         maximize=maximize, decoupled_weight_decay=True)
 
 
 class Bop(Optimizer):

@@ -659,7 +659,8 @@ def test_training_reduces_a_quadratic():
                                      ("Adam", dict(lr=0.01, amsgrad=True)),
                                      ("Adam", dict(lr=0.01, betas=(0.5, 0.9), weight_decay=0.1, amsgrad=True,
                                                    maximize=True)),
-                                     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True))])
+                                     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+                                     ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True))])
 def test_against_torch(name, kw):
     torch = pytest.importorskip("torch")
     got, _ = run(getattr(optim, name), GS, P0, **kw)
