@@ -145,6 +145,14 @@ class Tensor:
 
     ndimension = dim
 
+    def is_floating_point(self):
+        """True for a float16, float32 or float64 tensor."""
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self):
+        """True for a complex tensor."""
+        return self.data.dtype.kind == "c"
+
     def element_size(self):
         """Bytes per element."""
         return self.data.itemsize

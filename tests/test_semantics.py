@@ -430,3 +430,11 @@ def test_var_and_std_take_pytorchs_older_form_with_unbiased_first():
     assert x.var(False).item() == pytest.approx(np.var(x.numpy()))
     assert mg.std(x, True).item() == pytest.approx(np.std(x.numpy(), ddof=1))
     assert x.var(0, False).tolist() == pytest.approx(np.var(x.numpy(), axis=0).tolist())
+
+
+def test_t_refuses_more_than_two_dims_and_unbind_a_0d_tensor_as_pytorch():
+    with pytest.raises(RuntimeError, match=r"t: expects a tensor with <= 2 dims"):
+        mg.ones(2, 3, 4).t()
+    with pytest.raises(IndexError, match="0-d"):
+        mg.tensor(1.0).unbind()
+    assert mg.ones(2).is_floating_point() and not mg.tensor([1]).is_floating_point()

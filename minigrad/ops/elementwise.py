@@ -640,5 +640,5 @@ METHODS = {  # the Tensor's operators and methods from this family
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
     "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
-    "astype": astype, "positive": positive, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal,
+    "astype": astype, "positive": positive, "where": lambda self, condition, other: where(condition, self, other), "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal,
 }

@@ -505,17 +505,37 @@ def split(tensor, split_size_or_sections, dim=0, *, axis=None):
     return tuple(GetItem.apply(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
+def t(input):  # noqa: A002
+    """The transpose of a matrix; a 0-d or 1-d tensor as it is; more than 2 dims is an error (torch.t)."""
+    x = lift(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dims, this one has shape {x.shape}; use x.transpose(d0, d1), "
+                           "x.mT or x.permute(...)")
+    return transpose(x, 0, -1) if x.ndim == 2 else Permute.apply(x, tuple(range(x.ndim)))
+
+
+def unbind(input, dim=0):  # noqa: A002
+    """The slices of input along dim, that dim removed: a tuple of input.shape[dim] tensors (torch.unbind)."""
+    x = lift(input)
+    if x.ndim == 0:
+        raise IndexError("unbind: a 0-d tensor has no dim to unbind (as PyTorch)")
+    d = normalize_dim(dim, x.ndim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(GetItem.apply(x, lead + (i,)) for i in range(x.shape[d]))
+
+
 def pad(input, pad_width, value=0.0):  # noqa: A002
     """input padded with `value`; pad_width as numpy.pad: an int, (before, after), or one pair per axis."""
     return Pad.apply(lift(input), pad_width, value)
 
 
 __all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
-           "getitem", "index_put", "pad", "permute", "reshape", "split", "squeeze", "stack", "transpose", "unsqueeze",
-           "view"]
+           "getitem", "index_put", "pad", "permute", "reshape", "split", "squeeze", "stack", "t", "transpose", "unbind",
+           "unsqueeze", "view"]
 METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
            "expand": expand, "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze,
            "flatten": flatten, "pad": pad, "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,
+           "t": t, "unbind": unbind,
            "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim)))), doc="All dims reversed."),
            "mT": property(matrix_transpose, doc="The last two dims swapped (needs at least 2 dims).")}
 
