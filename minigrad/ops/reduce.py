@@ -414,6 +414,30 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=
     return Std.apply(x, axes, keepdim, _correction("std", correction, unbiased, ddof))
 
 
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """(var, mean) over dim, as torch.var_mean (a plain tuple; correction=1 by default)."""
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, (bool, np.bool_)) else dim, keepdim))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
+    """(std, mean) over dim, as torch.std_mean."""
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, None if isinstance(dim, (bool, np.bool_)) else dim, keepdim))
+
+
+MinMax = namedtuple("MinMax", ["min", "max"])
+MinMax.__doc__ = "(min, max), as PyTorch's torch.return_types.aminmax"
+
+
+def aminmax(input, *, dim=None, keepdim=False):  # noqa: A002
+    """(min, max) over dim (all dims when None), as torch.aminmax; ties share the gradient as in amin and amax."""
+    x = lift(input)
+    if x.size == 0:
+        raise RuntimeError(f"aminmax(): cannot compute the extremes of an empty tensor (shape {x.shape}), as PyTorch")
+    return MinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
 def _unbiased_first(dim, unbiased):
     """(dim, unbiased) for PyTorch's two signatures var(dim, unbiased, keepdim) and var(unbiased): a bool in
     dim's place is unbiased."""
@@ -628,9 +652,9 @@ def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa
     return Median.apply(x, tuple(range(x.ndim)), False)
 
 
-__all__ = ["all", "amax", "amin", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax", "max", "mean",
-           "median", "min", "nanmean", "nansum", "prod", "softmax", "std", "sum", "var"]
+__all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax", "max",
+           "mean", "median", "min", "nanmean", "nansum", "prod", "softmax", "std", "std_mean", "sum", "var", "var_mean"]
 METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
            "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin,
            "prod": prod, "nansum": nansum, "nanmean": nanmean, "all": all, "any": any, "count_nonzero": count_nonzero,
-           "median": median}
+           "median": median, "aminmax": aminmax}
