@@ -139,6 +139,15 @@ def test_train_with_a_non_bool_mode_is_pytorchs_value_error():
         nn.Linear(2, 2).train(1)
 
 
+def test_parameter_second_argument_is_requires_grad_as_pytorch():
+    frozen = nn.Parameter(np.ones(2, np.float32), False)  # torch.nn.Parameter(data, requires_grad)
+    assert not frozen.requires_grad and frozen.constraint is None
+    assert nn.Parameter().shape == (0,) and nn.Parameter().dtype == np.float32
+    clipped = nn.Parameter(np.ones(2, np.float32), constraint=nn.WeightClip(1.0), bits=1)
+    again = copy.deepcopy(clipped)
+    assert again.requires_grad and again.bits == 1 and isinstance(again.constraint, nn.WeightClip)
+
+
 def test_assigning_before_super_init_is_a_clear_error():
     class Bad(nn.Module):
         def __init__(self):

@@ -64,7 +64,7 @@ class TernaryParameter(Parameter):
 
 
 def _rebuild_ternary(data, constraint, requires_grad):
-    return TernaryParameter(np.array(data), constraint, requires_grad=requires_grad)
+    return TernaryParameter(np.array(data), requires_grad, constraint=constraint)
 
 
 def _is_ternary(a):

@@ -29,8 +29,10 @@ class Parameter(Tensor):
 
     __slots__ = ("constraint", "_bits")
 
-    def __init__(self, data, constraint=None, bits=None, requires_grad=True):
-        super().__init__(data, requires_grad=requires_grad)
+    def __init__(self, data=None, requires_grad=True, *, constraint=None, bits=None):
+        """Parameter(data, requires_grad) as PyTorch's (data None: an empty float32 tensor); constraint and bits
+        are keyword only, so Parameter(x, False) is a frozen parameter as in PyTorch."""
+        super().__init__(np.empty(0, np.float32) if data is None else data, requires_grad=requires_grad)
         self.constraint = constraint
         self._bits = None
         self.bits = bits
@@ -66,7 +68,7 @@ class Parameter(Tensor):
 
 
 def _rebuild_parameter(data, constraint, bits, requires_grad):
-    return Parameter(np.array(data), constraint, bits, requires_grad)
+    return Parameter(np.array(data), requires_grad, constraint=constraint, bits=bits)
 
 
 class WeightClip:
