@@ -438,3 +438,9 @@ def test_t_refuses_more_than_two_dims_and_unbind_a_0d_tensor_as_pytorch():
     with pytest.raises(IndexError, match="0-d"):
         mg.tensor(1.0).unbind()
     assert mg.ones(2).is_floating_point() and not mg.tensor([1]).is_floating_point()
+
+
+def test_equality_with_none_is_pythons_identity_comparison_as_pytorch():
+    x = mg.tensor([1.0, 2.0])
+    assert (x == None) is False and (x != None) is True  # noqa: E711 (the comparison under test)
+    assert x in [None, x]

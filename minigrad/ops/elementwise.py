@@ -626,6 +626,16 @@ def _comparison(op):
     return lambda self, other: compare(op, self, other)
 
 
+def _equality(op):
+    """== and != : against something that is not a tensor, an array or a number (None, a string, ...) Python's
+    identity comparison decides, as for PyTorch's tensors (x == None is False, x != None is True)."""
+    def method(self, other):
+        if other is None or isinstance(other, (str, bytes, dict, set)):
+            return NotImplemented
+        return compare(op, self, other)
+    return method
+
+
 __all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "eq", "equal", "erf",
            "exp", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
            "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
@@ -634,7 +644,7 @@ METHODS = {  # the Tensor's operators and methods from this family
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
     "__pow__": pow, "__rpow__": _reflected(pow), "__neg__": neg, "__pos__": positive, "__abs__": abs,
-    "__eq__": _comparison(Eq), "__ne__": _comparison(Ne), "__lt__": _comparison(Lt), "__le__": _comparison(Le),
+    "__eq__": _equality(Eq), "__ne__": _equality(Ne), "__lt__": _comparison(Lt), "__le__": _comparison(Le),
     "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
     "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
