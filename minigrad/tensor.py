@@ -321,7 +321,10 @@ def _shape(shape, size=None):
         if shape:
             raise TypeError("give the shape either positionally or as size=, not both")
         shape = (size,)
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    if any(n < 0 for n in shape):
+        raise RuntimeError(f"cannot create a tensor with a negative dimension: shape {shape} (as PyTorch)")
+    return shape
 
 
 def _float(dtype):

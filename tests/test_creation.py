@@ -178,3 +178,10 @@ def test_a_list_takes_pytorchs_dtype_from_its_items():
 def test_an_integer_too_large_for_int64_is_refused_not_wrapped():
     with pytest.raises(ValueError, match="too large for int64"):
         mg.tensor([2**63])
+
+
+@pytest.mark.parametrize("make", [lambda: mg.zeros(-1), lambda: mg.ones(2, -3), lambda: mg.randn((-1,)),
+                                  lambda: mg.rand(size=(-2,))])
+def test_a_negative_dimension_is_a_runtime_error_as_pytorch(make):
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        make()
