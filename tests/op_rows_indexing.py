@@ -34,6 +34,11 @@ def _mask(r, shape):
 
 
 OPS = [
+    # a list holding sequences, tensors, slices or None is a tuple of indices (PyTorch's reading, not NumPy's)
+    _rows("getitem_list_as_tuple", lambda m, a, i, j: (a[[[0, 1], [2, 0]]], a[[i, j]], a[[0, slice(None), None]]),
+          lambda r: ((uniform(r, (3, 4, 2)), np.array([2, 2, 0]), np.array([1, 3, 1])), {}, "lists-tensors")),
+    _rows("index_put_list_as_tuple", lambda m, a, v, i, j: m.index_put(a, [i, j], v),
+          lambda r: ((uniform(r, (3, 4)), uniform(r, (2,)), np.array([2, 0]), np.array([1, 3])), {}, "two-dims")),
     _rows("index_select", lambda m, a, i, **k: m.index_select(a, k["dim"], i),
           lambda r: ((uniform(r, (4, 3)), np.array([3, 0, 3, 1])), {"dim": 0}, "repeats"),
           lambda r: ((uniform(r, (2, 3, 4)), np.array([2])), {"dim": -1}, "negative-dim"),

@@ -444,3 +444,9 @@ def test_equality_with_none_is_pythons_identity_comparison_as_pytorch():
     x = mg.tensor([1.0, 2.0])
     assert (x == None) is False and (x != None) is True  # noqa: E711 (the comparison under test)
     assert x in [None, x]
+
+
+def test_setitem_with_a_list_of_index_lists_writes_pairs_as_pytorch():
+    x = mg.zeros(2, 2)
+    x[[[0, 1], [1, 0]]] = 5.0  # the pairs (0, 1) and (1, 0), not rows 0 and 1 twice over
+    assert x.tolist() == [[0.0, 5.0], [5.0, 0.0]]

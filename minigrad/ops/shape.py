@@ -362,7 +362,13 @@ def contiguous(input):  # noqa: A002
 
 def _plain_index(index):
     """The index with tensors replaced by their arrays and lists of ints by integer arrays (an empty list selects
-    nothing, as in PyTorch: an empty int64 array, not NumPy's float64 one)."""
+    nothing, as in PyTorch: an empty int64 array, not NumPy's float64 one). A list that holds a tensor, a sequence,
+    a slice, None or Ellipsis (and fewer than 32 items) is a tuple, one index per dim, as PyTorch reads it:
+    x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]] (NumPy >= 1.23 would read one (2, 2) array of rows)."""
+    if isinstance(index, list) and len(index) < 32 and builtins.any(
+            i is None or i is Ellipsis or isinstance(i, (Tensor, np.ndarray, list, tuple, slice)) for i in index):
+        index = tuple(index)
+
     def plain(i):
         if isinstance(i, Tensor):
             return i.data
