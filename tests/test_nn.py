@@ -486,6 +486,9 @@ def test_dropout_second_argument_is_inplace_as_pytorch():
     np.testing.assert_array_equal(x.grad.numpy(), np.where(y.numpy() == 0, 0.0, 2.0))
     z = mg.ones(3, 3)
     assert F.dropout(z, 0.5, True, True) is z and set(np.unique(z.numpy())) <= {0.0, 2.0}
+    assert F.dropout(input=z, p=0.5, training=False) is z  # PyTorch's keyword names
+    y = F.batch_norm(input=mg.randn(4, 3), running_mean=None, running_var=None, training=True)
+    np.testing.assert_allclose(y.numpy().mean(0), 0, atol=1e-6)
     with pytest.raises(TypeError, match="inplace must be a bool.*rng="):
         nn.Dropout(0.5, np.random.default_rng(0))
 

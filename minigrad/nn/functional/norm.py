@@ -239,14 +239,14 @@ def _channel_axes(x, op):
     return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1) (Ioffe & Szegedy, ICML 2015).
 
     training: mean and (biased) var of the batch, and running_mean / running_var are updated in place:
     r = (1 - momentum) r + momentum * stat (var unbiased, as PyTorch). Otherwise the running stats are used.
     """
-    x = _floating(x, "batch_norm")
+    x = _floating(input, "batch_norm")
     _same_dtype("batch_norm", x, running_mean, running_var, weight, bias)
     axes, shape = _channel_axes(x, "batch_norm")
     if x.ndim == 2:

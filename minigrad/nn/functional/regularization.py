@@ -9,15 +9,15 @@ from ...tensor import default_rng
 __all__ = ["dropout"]
 
 
-def dropout(x, p=0.5, training=True, inplace=False, *, rng=None):
+def dropout(input, p=0.5, training=True, inplace=False, *, rng=None):  # noqa: A002 (PyTorch's name)
     """Zero each element with probability p and scale the rest by 1 / (1 - p) (Srivastava et al., JMLR 2014);
-    identity when not training. inplace=True writes the result into x and returns it (as PyTorch). The mask comes
+    identity when not training. inplace=True writes the result into input and returns it (as PyTorch). The mask comes
     from `rng` (keyword only: PyTorch's fourth argument is inplace) or the generator seeded by mg.manual_seed."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not isinstance(inplace, bool):
         raise TypeError(f"dropout: inplace must be a bool, got {type(inplace).__name__}; pass the generator as rng=")
-    x = lift(x)
+    x = lift(input)
     if not training or p == 0:
         return x
     if inplace:
