@@ -450,3 +450,9 @@ def test_setitem_with_a_list_of_index_lists_writes_pairs_as_pytorch():
     x = mg.zeros(2, 2)
     x[[[0, 1], [1, 0]]] = 5.0  # the pairs (0, 1) and (1, 0), not rows 0 and 1 twice over
     assert x.tolist() == [[0.0, 5.0], [5.0, 0.0]]
+
+
+def test_index_put_in_place_accumulates_repeats_as_pytorch():
+    x = mg.zeros(3)
+    assert x.index_put_((mg.tensor([1, 1, 2]),), mg.tensor([5.0, 1.0, 2.0]), accumulate=True) is x
+    assert x.tolist() == [0.0, 6.0, 2.0]

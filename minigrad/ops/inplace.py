@@ -281,6 +281,12 @@ def setitem(t, index, value):
     return update(t, "setitem", lambda x, v: index_put(x, index, v), (value,), _fast_setitem(index))
 
 
+def index_put_(t, indices, values, accumulate=False):
+    """t[indices] = values (or += with accumulate=True, repeats adding up), in place."""
+    from .shape import index_put
+    return update(t, "index_put_", lambda x, v: index_put(x, indices, v, accumulate), (values,))
+
+
 def _fast_setitem(index):
     from .shape import _plain_index
 
@@ -369,7 +375,7 @@ __all__ = []
 METHODS = {
     "masked_fill_": masked_fill_, "masked_scatter_": masked_scatter_, "index_fill_": index_fill_,
     "index_add_": index_add_, "index_copy_": index_copy_, "scatter_": scatter_, "scatter_add_": scatter_add_,
-    "scatter_reduce_": scatter_reduce_,
+    "scatter_reduce_": scatter_reduce_, "index_put_": index_put_,
     # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
     "clamp_": clamp_, "__setitem__": setitem,

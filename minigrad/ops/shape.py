@@ -417,19 +417,23 @@ def getitem(input, index):  # noqa: A002
     return GetItem.apply(x, index)
 
 
-def index_put(input, index, value):  # noqa: A002
+def index_put(input, index, value, accumulate=False):  # noqa: A002
     """A copy of input with input[index] = value (value broadcasts to the region and takes input's dtype);
-    gradients flow to input outside the region and to value inside it."""
+    gradients flow to input outside the region and to value inside it. accumulate=True adds value into the
+    region instead, repeated positions adding up (torch.index_put's accumulate)."""
     x = lift(input)
     index = _plain_index(index)
     v = lift(value, x)
     if v.data.dtype != x.data.dtype:
         v = v.astype(x.data.dtype)
+    region = np.empty(x.shape, bool)[index].shape
     try:
-        np.broadcast_shapes(v.shape, np.empty(x.shape, bool)[index].shape)
+        np.broadcast_shapes(v.shape, region)
     except ValueError:
-        raise RuntimeError(f"index_put: a value of shape {v.shape} does not broadcast to the region "
-                           f"{np.empty(x.shape, bool)[index].shape} that index {index!r} selects") from None
+        raise RuntimeError(f"index_put: a value of shape {v.shape} does not broadcast to the region {region} that "
+                           f"index {index!r} selects") from None
+    if accumulate:
+        return x + ScatterAdd.apply(v if v.shape == region else expand(v, region), index, x.shape)
     return IndexPut.apply(x, v, index)
 
 
@@ -541,7 +545,7 @@ __all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous"
 METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
            "expand": expand, "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze,
            "flatten": flatten, "pad": pad, "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,
-           "t": t, "unbind": unbind,
+           "t": t, "unbind": unbind, "index_put": index_put,
            "T": property(lambda self: permute(self, tuple(reversed(range(self.ndim)))), doc="All dims reversed."),
            "mT": property(matrix_transpose, doc="The last two dims swapped (needs at least 2 dims).")}
 
