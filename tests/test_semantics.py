@@ -456,3 +456,9 @@ def test_index_put_in_place_accumulates_repeats_as_pytorch():
     x = mg.zeros(3)
     assert x.index_put_((mg.tensor([1, 1, 2]),), mg.tensor([5.0, 1.0, 2.0]), accumulate=True) is x
     assert x.tolist() == [0.0, 6.0, 2.0]
+
+
+@pytest.mark.parametrize("write", [lambda v: v.zero_(), lambda v: v.add_(1.0), lambda v: v.fill_(2)])
+def test_writing_into_an_expanded_view_names_the_op_and_the_fix(write):
+    with pytest.raises(RuntimeError, match=r"^(copy_|add_): the float32 tensor of shape \(3, 4\) is read-only.*clone"):
+        write(mg.zeros(3, 1).expand(3, 4))

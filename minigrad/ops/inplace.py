@@ -29,6 +29,10 @@ class _InPlace(Function):
 
     @staticmethod
     def forward(ctx, target, value):
+        if not target.data.flags.writeable:
+            raise RuntimeError(f"{ctx.op.name}: the {target.dtype} tensor of shape {target.shape} is read-only: a "
+                               "broadcast view (expand, broadcast_to), whose elements share memory, or a read-only "
+                               "array; it cannot be written in place, clone() it first")
         try:
             ctx.op.ufunc(target.data, value.data, out=target.data, casting=ctx.op.casting)
         except (ValueError, TypeError) as e:
@@ -115,7 +119,7 @@ class CopyInPlace(_InPlace):
 class CastInPlace(CopyInPlace):
     """target <- value cast to target's dtype whatever the kinds (copy_ and fill_: 2.7 into an int64 tensor is 2, as
     PyTorch)."""
-    casting = "unsafe"
+    name, casting = "copy_", "unsafe"
 
 
 def rebuild_view(base, steps):
