@@ -216,3 +216,9 @@ def test_detach_shares_data_and_leaves_the_graph():
     assert not d.requires_grad and d.grad_fn is None and np.shares_memory(d.numpy(), y.numpy())
     with pytest.raises(RuntimeError, match="detach"):
         y.requires_grad = False
+
+
+def test_device_and_cpu_as_pytorch_on_the_cpu():
+    x = mg.tensor([1.0, 2.0])
+    assert x.cpu() is x and str(x.device) == "cpu" and not x.is_cuda
+    assert x.to(x.device) is x and x.detach().cpu().numpy().tolist() == [1.0, 2.0]

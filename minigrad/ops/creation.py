@@ -232,6 +232,11 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
     return _convert(self, self.data.dtype if dtype is None else dtype, copy)
 
 
+def cpu(self):
+    """self (PyTorch's `.cpu()`: the tensor on the CPU, where minigrad's tensors always are)."""
+    return self
+
+
 def type_(self, dtype=None):
     """Without an argument, the type's name ('minigrad.FloatTensor', as PyTorch's 'torch.FloatTensor'); with a dtype
     (or a name such as 'torch.DoubleTensor'), self converted to it."""
@@ -281,7 +286,9 @@ __all__ = ["bernoulli", "empty", "empty_like", "full_like", "linspace", "logspac
            "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "complex64",
            "complex128", "half", "double", "short", "long", "cfloat", "cdouble"]
 METHODS = {
-    "to": to, "type": type_, "type_as": type_as,
+    "to": to, "type": type_, "type_as": type_as, "cpu": cpu,
+    "device": property(lambda self: "cpu", doc="'cpu': where minigrad's tensors live (`.to(x.device)` works)."),
+    "is_cuda": property(lambda self: False, doc="False: minigrad runs on the CPU only."),
     "float": _conversion(float32, "float"), "double": _conversion(float64, "double"),
     "half": _conversion(float16, "half"), "int": _conversion(int32, "int"), "long": _conversion(int64, "long"),
     "bool": _conversion(bool_, "bool"), "short": _conversion(int16, "short"), "byte": _conversion(uint8, "byte"),
