@@ -162,7 +162,7 @@ class Optimizer:
         parameters are named by their position across the groups, as PyTorch does."""
         index = {id(p): i for i, p in enumerate(self._params())}
         state = {index[id(p)]: {k: (np.array(v.data) if isinstance(v, Tensor) else v) for k, v in s.items()}
-                 for p, s in self.state.items() if id(p) in index}
+                 for p, s in self.state.items() if id(p) in index and s}  # no entry for no state, as PyTorch
         groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
                   for g in self.param_groups]
         return {"state": state, "param_groups": groups}

@@ -638,6 +638,14 @@ def test_named_parameters_are_accepted_and_their_names_kept_as_pytorch(tmp_path)
         opt.add_param_group({"params": [make()]})
 
 
+def test_a_parameter_without_state_has_no_entry_in_the_state_dict_as_pytorch():
+    p = make((2,))
+    opt = optim.SGD([p], lr=0.1)  # plain SGD keeps no state
+    p.grad = mg.ones(2, dtype=np.float64)
+    opt.step()
+    assert opt.state_dict()["state"] == {}
+
+
 def test_training_reduces_a_quadratic():
     target = np.arange(12.0).reshape(3, 4)
     for cls, kw in [(optim.SGD, dict(lr=0.1, momentum=0.9)), (optim.Adam, dict(lr=0.3)), (optim.AdamW, dict(lr=0.3, weight_decay=0.0))]:
