@@ -37,6 +37,9 @@ OPS = [
     # a list holding sequences, tensors, slices or None is a tuple of indices (PyTorch's reading, not NumPy's)
     _rows("getitem_list_as_tuple", lambda m, a, i, j: (a[[[0, 1], [2, 0]]], a[[i, j]], a[[0, slice(None), None]]),
           lambda r: ((uniform(r, (3, 4, 2)), np.array([2, 2, 0]), np.array([1, 3, 1])), {}, "lists-tensors")),
+    _rows("getitem_uint8_mask", lambda m, a, k: a[k],  # a uint8 tensor is a mask (deprecated in PyTorch), not indices
+          lambda r: ((uniform(r, (4, 3)), np.array([1, 0, 1, 1], dtype=np.uint8)), {}, "rows"),
+          lambda r: ((uniform(r, (2, 3)), np.array([[0, 1, 1], [1, 0, 0]], dtype=np.uint8)), {}, "elements")),
     _rows("index_put_list_as_tuple", lambda m, a, v, i, j: m.index_put(a, [i, j], v),
           lambda r: ((uniform(r, (3, 4)), uniform(r, (2,)), np.array([2, 0]), np.array([1, 3])), {}, "two-dims")),
     _rows("index_put_accumulate", lambda m, a, v, i: (m.index_put(a, (i,), v, accumulate=True),

@@ -462,3 +462,11 @@ def test_index_put_in_place_accumulates_repeats_as_pytorch():
 def test_writing_into_an_expanded_view_names_the_op_and_the_fix(write):
     with pytest.raises(RuntimeError, match=r"^(copy_|add_): the float32 tensor of shape \(3, 4\) is read-only.*clone"):
         write(mg.zeros(3, 1).expand(3, 4))
+
+
+def test_a_uint8_index_is_a_mask_and_int8_is_refused_as_pytorch():
+    x = mg.arange(4.0)
+    with pytest.warns(UserWarning, match="uint8 tensor reads it as a mask"):
+        assert x[mg.tensor([1, 0, 1, 0], dtype="uint8")].tolist() == [0.0, 2.0]
+    with pytest.raises(IndexError, match="must be int64, int32, uint8 or bool"):
+        x[mg.tensor([3], dtype="int8")]

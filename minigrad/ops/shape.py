@@ -5,6 +5,7 @@ can, and a view shares its base's version counter (`Function.view`), so an in-pl
 alias of a tensor saved for backward is caught.
 """
 import builtins
+import warnings
 import math
 
 import numpy as np
@@ -364,18 +365,30 @@ def _plain_index(index):
     """The index with tensors replaced by their arrays and lists of ints by integer arrays (an empty list selects
     nothing, as in PyTorch: an empty int64 array, not NumPy's float64 one). A list that holds a tensor, a sequence,
     a slice, None or Ellipsis (and fewer than 32 items) is a tuple, one index per dim, as PyTorch reads it:
-    x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]] (NumPy >= 1.23 would read one (2, 2) array of rows)."""
+    x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]] (NumPy >= 1.23 would read one (2, 2) array of rows). A uint8 tensor
+    is a mask, as in PyTorch (with its deprecation warning); int8 and int16 tensors are refused, as there."""
     if isinstance(index, list) and len(index) < 32 and builtins.any(
             i is None or i is Ellipsis or isinstance(i, (Tensor, np.ndarray, list, tuple, slice)) for i in index):
         index = tuple(index)
 
     def plain(i):
-        if isinstance(i, Tensor):
-            return i.data
-        if isinstance(i, list):
+        tensor = isinstance(i, Tensor)
+        if tensor:
+            i = i.data
+        elif isinstance(i, list):
             return np.asarray(i) if i else np.zeros(0, np.int64)
+        if tensor and i.dtype.kind in "iu" and i.dtype not in _INDEX_DTYPES:  # (NumPy arrays: NumPy's reading)
+            if i.dtype != np.uint8:
+                raise IndexError(f"tensors used as indices must be int64, int32, uint8 or bool tensors (as in "
+                                 f"PyTorch), got {i.dtype}; convert it, e.g. index.long()")
+            warnings.warn("indexing with a uint8 tensor reads it as a mask, as PyTorch does (deprecated there too); "
+                          "use a bool tensor, e.g. index.bool()", UserWarning, stacklevel=4)
+            return i.astype(bool)
         return i
     return tuple(plain(i) for i in index) if isinstance(index, tuple) else plain(index)
+
+
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32))
 
 
 def _is_int(i):
