@@ -143,6 +143,10 @@ OPS = [
            fixed(lambda r: ((np.array([[1.0, 2.0, 3.0]]), np.array([[1.0], [2.5]])), {}, "broadcast"),
                  lambda r: ((np.array([1, -2, 3]), np.array([1.5, -2.0, 0.0])), {}, "int-float")), grad=False),
     OpInfo("positive", lambda m, a: m.positive(a) * 2 + (+a), unary()),
+    OpInfo("small_int_and_python_int_out_of_range", lambda m, a, b: (a + 300, a - 1, a < -1, a == 256, b + 200,
+                                                                    b * 1000, a.clamp(min=-1)),  # wraps, as PyTorch
+           fixed(lambda r: ((np.array([0, 7, 200], dtype=np.uint8), np.array([-128, 5, 127], dtype=np.int8)), {},
+                            "uint8-int8")), grad=False),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

@@ -22,14 +22,23 @@ def _is_number(x):
     return isinstance(x, (bool, int, float, complex, np.generic))
 
 
+def _number(x, dtype):
+    """A Python (or NumPy) number as a 0-d array of dtype. An integer outside an integer dtype's range wraps
+    around, as PyTorch casts it (a uint8 tensor + 300 adds 44, uint8 < -1 compares with 255)."""
+    v = x.item() if isinstance(x, np.generic) else x
+    try:
+        return np.asarray(v, dtype)
+    except OverflowError:
+        return np.asarray(v).astype(dtype)
+
+
 def lift(x, like=None):
     """A Tensor for x. A Python number next to a tensor `like` takes the dtype the pair promotes to
     (so 2.0 next to a float32 tensor is float32, next to an int64 tensor the default float)."""
     if isinstance(x, Tensor):
         return x
     if like is not None and _is_number(x):
-        dtype = result_type(like, x)
-        return Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, dtype))
+        return Tensor._wrap(_number(x, result_type(like, x)))
     return Tensor(x)
 
 
@@ -54,7 +63,7 @@ def promote(*operands):
         if isinstance(x, Tensor):
             out.append(x if x.data.dtype == dtype else x.astype(dtype))
         elif _is_number(x):
-            out.append(Tensor._wrap(np.asarray(x.item() if isinstance(x, np.generic) else x, dtype)))
+            out.append(Tensor._wrap(_number(x, dtype)))
         else:
             t = Tensor(x)
             out.append(t if t.data.dtype == dtype else t.astype(dtype))
