@@ -23,6 +23,8 @@ OPS = [
           lambda r: ((uniform(r, (0, 3)),), {"dims": (1,)}, "empty"),
           lambda r: ((noncontiguous(uniform(r, (3, 4))),), {"dims": (1,)}, "noncontig")),
     _rows("flip_method", lambda m, a: a.flip(1), lambda r: ((uniform(r, (2, 3)),), {}, "varargs")),
+    _rows("view_dtype", lambda m, a: (a.view(m.int32), a.view(m.uint8), a.view(m.int16)),
+          lambda r: ((uniform(r, (2, 3)),), {}, "bytes"), grad=False),
     _rows("t", lambda m, a: (a.t(), m.t(a) * 2),
           lambda r: ((uniform(r, (2, 3)),), {}, "matrix"), lambda r: ((uniform(r, (3,)),), {}, "1-d"),
           lambda r: ((uniform(r, ()),), {}, "0-d"), lambda r: ((noncontiguous(uniform(r, (3, 4))),), {}, "noncontig")),

@@ -255,8 +255,23 @@ def reshape(input, *shape, **kwargs):  # noqa: A002
 
 def view(input, *shape, **kwargs):  # noqa: A002
     """input viewed with a new shape, never a copy (PyTorch's view; use reshape when the layout does not allow
-    it). `x.view(2, 3)`, `x.view((2, 3))` or `x.view(size=(2, 3))`."""
+    it). `x.view(2, 3)`, `x.view((2, 3))` or `x.view(size=(2, 3))`. `x.view(dtype)` reinterprets the bytes as
+    another dtype (the last dim scales by the ratio of item sizes), as PyTorch; that carries no gradient."""
+    if len(shape) == 1 and not kwargs and isinstance(shape[0], (np.dtype, type, str)):
+        return _view_as_dtype(lift(input), np.dtype(shape[0]))
     return View.apply(lift(input), _shape_args(shape, _keyword("view", kwargs, "size"), "view", "size"))
+
+
+def _view_as_dtype(x, dtype):
+    if dtype == x.data.dtype:
+        return View.apply(x, x.shape)
+    try:
+        data = x.data.view(dtype)
+    except ValueError as e:
+        raise RuntimeError(f"view: cannot view a {x.dtype} tensor of shape {x.shape} as {dtype}: {e}") from None
+    out = Tensor._wrap(data)
+    out._version = x._version  # the same memory: a write through either bumps the version both see
+    return out
 
 
 def _keyword(op, kwargs, name):
