@@ -470,3 +470,13 @@ def test_a_uint8_index_is_a_mask_and_int8_is_refused_as_pytorch():
         assert x[mg.tensor([1, 0, 1, 0], dtype="uint8")].tolist() == [0.0, 2.0]
     with pytest.raises(IndexError, match="must be int64, int32, uint8 or bool"):
         x[mg.tensor([3], dtype="int8")]
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda x: x.mean(dtype=mg.int64), RuntimeError), (lambda x: mg.nanmean(x, dtype=mg.bool_), RuntimeError),
+    (lambda x: x.softmax(0, dtype=mg.int64), NotImplementedError),
+    (lambda x: mg.log_softmax(x, 0, dtype=mg.uint8), NotImplementedError),
+])
+def test_a_non_floating_dtype_for_mean_or_softmax_is_refused_as_pytorch(call, error):
+    with pytest.raises(error, match=r"(dtype= must be a floating point|not implemented for dtype=)"):
+        call(mg.tensor([1.7, 2.6, -3.5]))

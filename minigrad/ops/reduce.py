@@ -355,6 +355,9 @@ def _floating_input(op, x, dtype):
     mean and var: 'could not infer output dtype')."""
     x = lift(x)
     if dtype is not None:
+        if np.dtype(dtype).kind not in "fc":
+            raise RuntimeError(f"{op}(): dtype= must be a floating point or complex dtype (as in PyTorch), got "
+                               f"{np.dtype(dtype)}; for an integer result round afterwards, e.g. x.{op}().round()")
         return x.astype(dtype) if x.data.dtype != np.dtype(dtype) else x
     if x.data.dtype.kind not in "fc":
         raise RuntimeError(f"{op}: input dtype must be floating point or complex, got {x.data.dtype} (as in PyTorch); "
@@ -553,6 +556,9 @@ def logsumexp(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # n
 def _softmax_input(op, input, dtype):
     x = lift(input)
     if dtype is not None:
+        if np.dtype(dtype).kind not in "fc":
+            raise NotImplementedError(f"{op}: not implemented for dtype={np.dtype(dtype)} (as in PyTorch); pass a "
+                                      "floating dtype, e.g. dtype=mg.float32")
         return x.astype(dtype) if x.data.dtype != np.dtype(dtype) else x
     return _not_for(op, x, "biu")
 
