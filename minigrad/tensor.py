@@ -347,6 +347,8 @@ def full(size, fill_value, dtype=None, requires_grad=False):
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = _scalar_dtype(fill_value) if dtype is None else np.dtype(dtype)
+    from .ops._common import fill_value as checked
+    checked("full", fill_value, dtype)
     return Tensor(np.full(shape, fill_value, dtype), requires_grad=requires_grad)
 
 

@@ -480,3 +480,25 @@ def test_a_uint8_index_is_a_mask_and_int8_is_refused_as_pytorch():
 def test_a_non_floating_dtype_for_mean_or_softmax_is_refused_as_pytorch(call, error):
     with pytest.raises(error, match=r"(dtype= must be a floating point|not implemented for dtype=)"):
         call(mg.tensor([1.7, 2.6, -3.5]))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mg.zeros(2, dtype=mg.float16).masked_fill(mg.tensor([True, False]), -1e9),
+    lambda: mg.zeros(2, dtype=mg.float16).masked_fill(mg.tensor([True, False]), mg.tensor(-1e9)),
+    lambda: mg.zeros(2, dtype=mg.int64).masked_fill(mg.tensor([True, False]), float("nan")),
+    lambda: mg.zeros(2, dtype=mg.uint8).fill_(300), lambda: mg.zeros(2, dtype=mg.int64).fill_(1e30),
+    lambda: mg.full((2,), 1e9, dtype=mg.float16), lambda: mg.zeros(2, dtype=mg.float16).clamp(min=-1e9),
+    lambda: mg.zeros(2, dtype=mg.float16).index_fill(0, mg.tensor([0]), -1e9),
+    lambda: mg.zeros(2, dtype=mg.float16).scatter(0, mg.tensor([0]), -1e9),
+])
+def test_a_fill_value_the_dtype_cannot_hold_is_refused_as_pytorch(call):
+    with pytest.raises(RuntimeError, match="cannot be converted to .* without overflow"):
+        call()
+
+
+def test_fill_values_the_dtype_holds_are_written():
+    mask = mg.tensor([True, False])
+    assert mg.zeros(2, dtype=mg.float16).masked_fill(mask, float("-inf")).tolist() == [-np.inf, 0.0]
+    assert mg.zeros(2, dtype=mg.int64).masked_fill(mask, 2.7).tolist() == [2, 0]
+    assert mg.zeros(2, dtype=mg.uint8).fill_(-1).tolist() == [255, 255]  # PyTorch lets unsigned types wrap down to -max
+    assert mg.zeros(2, dtype=mg.float16).fill_(mg.tensor(-1e9)).tolist() == [-np.inf, -np.inf]  # a tensor is cast

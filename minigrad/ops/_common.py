@@ -1,4 +1,5 @@
 """Small helpers shared by the op families: promotion of operands, dims, undoing broadcasting, costs."""
+import math
 import operator
 
 import numpy as np
@@ -30,6 +31,28 @@ def _number(x, dtype):
         return np.asarray(v, dtype)
     except OverflowError:
         return np.asarray(v).astype(dtype)
+
+
+def fill_value(op, value, dtype):
+    """value (a number or a 0-d tensor) about to fill a tensor of dtype, checked as PyTorch checks a fill value: one
+    the dtype cannot hold is an error, not a silent inf or garbage (masked_fill(mask, -1e9) on float16, nan into an
+    integer tensor, 300 into uint8; PyTorch lets an unsigned type take negatives down to -max, which wrap)."""
+    v = value.data.item() if isinstance(value, Tensor) else value.item() if isinstance(value, np.generic) else value
+    dtype = np.dtype(dtype)
+    if isinstance(v, (bool, complex)) or dtype.kind not in "fiu":
+        return value
+    if dtype.kind == "f":
+        bad = math.isfinite(v) and abs(v) > np.finfo(dtype).max
+    else:
+        info = np.iinfo(dtype)
+        lowest = -info.max if dtype.kind == "u" else info.min
+        bad = not math.isfinite(v) or not lowest <= math.trunc(v) <= info.max
+    if bad:
+        hint = (f"; use float('-inf') for a mask, or a value within +-{float(np.finfo(dtype).max):.6g}"
+                if dtype.kind == "f" else f"; {dtype} holds {np.iinfo(dtype).min}..{np.iinfo(dtype).max}")
+        raise RuntimeError(f"{op}: the value {v!r} cannot be converted to {dtype} without overflow (as in "
+                           f"PyTorch){hint}")
+    return value
 
 
 def lift(x, like=None):

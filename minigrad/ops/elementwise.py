@@ -12,7 +12,7 @@ from ..autograd import Function
 from ..dtypes import result_type, to_float
 from ..tensor import Tensor
 from . import special, xp
-from ._common import _is_number, array_of, lift, meta, movement, per_element, promote, unbroadcast
+from ._common import _is_number, array_of, fill_value, lift, meta, movement, per_element, promote, unbroadcast
 
 
 class Op(Function):
@@ -561,6 +561,9 @@ def clip(input, min=None, max=None):  # noqa: A001, A002 (torch.clamp's names)
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given (as torch.clamp)")
     (a, *bounds), dtype = promote(input, *(b for b in (min, max) if b is not None))
+    for b in (min, max):
+        if _is_number(b):
+            fill_value("clamp", b, dtype)  # a bound the dtype cannot hold is an error (as PyTorch)
     if dtype == np.bool_ and (len(bounds) == 2 or _is_number(min) or _is_number(max)):
         raise NotImplementedError("clamp: not implemented for bool tensors with a number bound or with both bounds "
                                   "(as in PyTorch); convert first, e.g. x.long(), or use logical_and / logical_or")

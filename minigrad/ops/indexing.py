@@ -10,7 +10,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import xp
-from ._common import array_of, lift, movement, normalize_dim
+from ._common import array_of, fill_value, lift, movement, normalize_dim
 from .elementwise import Op, where
 from .shape import Clone, Expand, GetItem, ScatterAdd, _gather_index, broadcast_shapes, gather, index_put
 
@@ -109,6 +109,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
     d, idx = _vector_index("index_fill", x, dim, index, negative=True, error=IndexError)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"index_fill: only supports a 0-dimensional value tensor, got shape {value.shape}")
+    fill_value("index_fill", value, x.data.dtype)
     if not x.ndim:
         return index_put(x, () if idx.size else np.zeros((), bool), value)
     return index_put(x, _along(d, np.unique(idx % x.shape[d])), value)
@@ -152,6 +153,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A
         value, src = (src if value is None else value), None
         if value is None:
             raise TypeError("scatter: give src (a tensor) or value (a number)")
+        fill_value("scatter", value, x.data.dtype)
     else:
         _same_dtype("scatter", x, src, "src")
     if reduce is not None:
@@ -317,7 +319,7 @@ def masked_fill(input, mask, value):  # noqa: A002
     x, m = lift(input), _mask("masked_fill", mask)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, got shape {value.shape}")
-    v = lift(value, x)
+    v = lift(fill_value("masked_fill", value, x.data.dtype), x)
     if v.data.dtype != x.data.dtype:
         v = v.astype(x.data.dtype)
     return where(m, v, x)

@@ -18,7 +18,7 @@ from ..autograd import Cost, Function, is_grad_enabled
 from ..tensor import Tensor
 from . import xp
 from ..dtypes import result_type
-from ._common import _is_number, lift, movement, per_element
+from ._common import _is_number, fill_value, lift, movement, per_element
 from .elementwise import Op, add, check_alpha, div, mul, sub
 
 
@@ -266,6 +266,8 @@ def copy_(t, src):
 
 def fill_(t, value):
     """Every element of t <- value (cast to t's dtype, as PyTorch), in place."""
+    if not isinstance(value, Tensor):  # a number the dtype cannot hold is an error (a 0-d tensor is cast, as PyTorch)
+        fill_value("fill_", value, t.data.dtype)
     return update(t, "fill_", _broadcast_value, (value,), _ufunc_update(CastInPlace))
 
 
