@@ -451,8 +451,10 @@ class Module:
                     yield dot + name, b
 
     def state_dict(self, prefix=""):
-        """An ordered dict path -> ndarray (a copy) of every parameter and persistent buffer."""
-        return OrderedDict((key, np.array(t.data)) for key, t in self._named_state(prefix))
+        """An ordered dict path -> ndarray of every parameter and persistent buffer. As PyTorch's, the arrays are the
+        module's own (no copy): training changes them, and so does writing into them. To keep a snapshot (the
+        best epoch's weights), copy it: {k: v.copy() for k, v in model.state_dict().items()}."""
+        return OrderedDict((key, t.data) for key, t in self._named_state(prefix))
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from `state_dict` into the parameters and buffers (in place, keeping dtypes).
