@@ -147,6 +147,10 @@ OPS = [
                                                                     b * 1000, a.clamp(min=-1)),  # wraps, as PyTorch
            fixed(lambda r: ((np.array([0, 7, 200], dtype=np.uint8), np.array([-128, 5, 127], dtype=np.int8)), {},
                             "uint8-int8")), grad=False),
+    OpInfo("lerp_0d_weight_of_another_dtype", lambda m, a, b, w: m.lerp(a, b, w.to(m.float64 if a.dtype == m.float32
+                                                                                    else m.float32)),
+           # smooth=False: the weight passes through float32, too coarse for finite differences (PyTorch's checked)
+           fixed(lambda r: ((uniform(r, (2, 3)), uniform(r, (3,)), uniform(r, ())), {}, "0-d-weight", False))),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

@@ -590,9 +590,12 @@ def astype(input, dtype):  # noqa: A002
 
 def lerp(input, end, weight):  # noqa: A002
     """input + weight (end - input); weight a number or a tensor. input, end and a tensor weight must share one
-    floating dtype (PyTorch does not promote here); all three broadcast."""
+    floating dtype (PyTorch does not promote here), except a 0-d weight, which is cast to input's dtype as a
+    number would be (as PyTorch); all three broadcast."""
     a = lift(input)
     b, w = lift(end, a), (float(weight) if isinstance(weight, (int, float, np.number)) else lift(weight))
+    if isinstance(w, Tensor) and w.ndim == 0 and w.data.dtype.kind in "biuf" and w.data.dtype != a.data.dtype:
+        w = w.astype(a.data.dtype)
     for what, t in (("end", b), ("weight", w)):
         if isinstance(t, Tensor) and t.data.dtype != a.data.dtype:
             raise RuntimeError(f"lerp: expected dtype {a.data.dtype} for `{what}` but got dtype {t.data.dtype} (as in "
