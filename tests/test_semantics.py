@@ -1,5 +1,7 @@
 """PyTorch's semantics where minigrad used to differ (issue 8): dims, empty and 0-d tensors, views and version
 counters, anomaly mode, hooks and user Functions. Each rule is pinned by a property test where it is a rule."""
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -502,3 +504,16 @@ def test_fill_values_the_dtype_holds_are_written():
     assert mg.zeros(2, dtype=mg.int64).masked_fill(mask, 2.7).tolist() == [2, 0]
     assert mg.zeros(2, dtype=mg.uint8).fill_(-1).tolist() == [255, 255]  # PyTorch lets unsigned types wrap down to -max
     assert mg.zeros(2, dtype=mg.float16).fill_(mg.tensor(-1e9)).tolist() == [-np.inf, -np.inf]  # a tensor is cast
+
+
+def test_floating_point_exceptions_inside_ops_are_silent_as_pytorchs():
+    """log(0), 0/0, overflow: PyTorch returns inf and nan without a warning, and so do minigrad's ops (NumPy would warn
+    from inside minigrad's modules); a user's own NumPy call keeps its warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", append=True)  # after minigrad's filter: whatever it lets through is caught
+        x = mg.tensor([0.0, 1.0, -1.0], requires_grad=True)
+        y = x.log() + mg.tensor([0.0, 1.0, 0.0]) / 0 + (x * 100).exp()
+        y.sum().backward()
+        assert y.data[1] == np.inf and np.isnan(y.data[[0, 2]]).all() and x.grad.data[0] == np.inf
+        np.log(np.zeros(1))
+    assert [str(w.message) for w in caught] == ["divide by zero encountered in log"]
