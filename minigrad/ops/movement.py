@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from . import xp
 from ._common import array_of, lift, movement, normalize_dim
 from .elementwise import Op
-from .shape import (Clone, Expand, GetItem, Permute, Reshape, _keyword, _shape_args, expand, reshape, split,
+from .shape import (Clone, Expand, GetItem, Permute, Reshape, _keyword, _shape_args, cat, expand, reshape, split,
                     transpose, view)
 
 
@@ -397,6 +397,73 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     return split(x, -(-n // chunks), d)
 
 
+def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
+    """input cut along dim into `indices_or_sections` pieces as equal as can be (the first n % sections one
+    longer), or at the listed indices (torch.tensor_split; views)."""
+    x = lift(input)
+    if not x.ndim:
+        raise RuntimeError("tensor_split: expects at least a 1-dimensional tensor")
+    d = normalize_dim(dim, x.ndim, "tensor_split")
+    n = x.shape[d]
+    if isinstance(indices_or_sections, Tensor):
+        indices_or_sections = indices_or_sections.tolist()
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
+        sizes = [n // k + (i < n % k) for i in range(k)]
+        bounds = np.cumsum([0] + sizes).tolist()
+    else:
+        cuts = [builtins.min(builtins.max(int(i) + (n if i < 0 else 0), 0), n) for i in indices_or_sections]
+        bounds = [0] + cuts + [n]
+    lead = (slice(None),) * d
+    return tuple(GetItem.apply(x, lead + (slice(a, builtins.max(a, b)),)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def hstack(tensors):
+    """Tensors joined along dim 1 (dim 0 when they are 1-D), as torch.hstack."""
+    tensors = [lift(t) for t in tensors]
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Tensors joined along dim 0, 0-d and 1-d ones made rows first (torch.vstack)."""
+    tensors = [lift(t) for t in tensors]
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+def fliplr(input):  # noqa: A002
+    """input reversed along dim 1 (needs at least 2 dims, as torch.fliplr)."""
+    x = lift(input)
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {x.shape}")
+    return flip(x, 1)
+
+
+def flipud(input):  # noqa: A002
+    """input reversed along dim 0 (needs at least 1 dim, as torch.flipud)."""
+    x = lift(input)
+    if x.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
+    return flip(x, 0)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
+    """The n-th forward difference along dim, out[i] = x[i + 1] - x[i] (n times), after prepend and append are
+    joined on (torch.diff); bool inputs give x[i + 1] != x[i]."""
+    x = lift(input)
+    if not x.ndim:
+        raise RuntimeError("diff: expects input to be at least one-dimensional")
+    d = normalize_dim(dim, x.ndim, "diff")
+    x = cat([t for t in (prepend, x, append) if t is not None], d) if prepend is not None or append is not None else x
+    lead = (slice(None),) * d
+    for _ in range(n):
+        later, earlier = GetItem.apply(x, lead + (slice(1, None),)), GetItem.apply(x, lead + (slice(None, -1),))
+        x = later ^ earlier if x.data.dtype == np.bool_ else later - earlier
+    return x
+
+
 # ---- broadcasting ------------------------------------------------------------------------------------
 def broadcast_shapes(*shapes):
     """The shape that tensors of `shapes` (tuples, or ints for 1-D) broadcast to."""
@@ -453,11 +520,12 @@ def expand_as(input, other):  # noqa: A002
     return expand(input, lift(other).shape)
 
 
-__all__ = ["broadcast_shapes", "broadcast_tensors", "chunk", "diag", "diag_embed", "diagonal", "flip", "meshgrid",
-           "moveaxis", "movedim", "narrow", "repeat_interleave", "roll", "select", "swapaxes", "swapdims", "tile",
-           "tril", "triu", "unflatten"]
+__all__ = ["broadcast_shapes", "broadcast_tensors", "chunk", "diag", "diag_embed", "diagonal", "diff", "flip", "fliplr",
+           "flipud", "hstack", "meshgrid", "moveaxis", "movedim", "narrow", "repeat_interleave", "roll", "select",
+           "swapaxes", "swapdims", "tensor_split", "tile", "tril", "triu", "unflatten", "vstack"]
 METHODS = {"flip": flip, "roll": roll, "repeat": repeat, "tile": tile, "repeat_interleave": repeat_interleave,
            "tril": tril, "triu": triu, "diag": diag, "diagonal": diagonal, "diag_embed": diag_embed,
            "movedim": movedim, "moveaxis": moveaxis, "swapaxes": swapaxes, "swapdims": swapdims,
            "unflatten": unflatten, "unfold": unfold, "narrow": narrow, "select": select, "chunk": chunk,
-           "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as}
+           "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as, "tensor_split": tensor_split,
+           "fliplr": fliplr, "flipud": flipud, "diff": diff}
