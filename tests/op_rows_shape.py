@@ -37,6 +37,8 @@ OPS = [
           lambda r: ((uniform(r, (2, 3)),), {"n": 4}, "n>size")),
     _rows("diff_prepend_append", lambda m, a, p, q: m.diff(a, 2, prepend=p, append=q),
           lambda r: ((uniform(r, (4,)), uniform(r, (1,)), uniform(r, (2,))), {}, "1-d")),
+    _rows("trace_method", lambda m, a: a.trace(), lambda r: ((uniform(r, (3, 2)),), {}, "tall"),
+          lambda r: ((uniform(r, (2, 4)),), {}, "wide"), lambda r: ((uniform(r, (0, 3)),), {}, "empty")),
     _rows("t", lambda m, a: (a.t(), m.t(a) * 2),
           lambda r: ((uniform(r, (2, 3)),), {}, "matrix"), lambda r: ((uniform(r, (3,)),), {}, "1-d"),
           lambda r: ((uniform(r, ()),), {}, "0-d"), lambda r: ((noncontiguous(uniform(r, (3, 4))),), {}, "noncontig")),

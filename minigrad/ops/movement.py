@@ -397,6 +397,16 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     return split(x, -(-n // chunks), d)
 
 
+def matrix_trace(input):  # noqa: A002
+    """The sum of a matrix's main diagonal (PyTorch's x.trace(); mg.trace is the op tracer, so this is a method
+    only). Integer and bool inputs sum in int64, as sum."""
+    x = lift(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix (2 dims), got shape {x.shape}; for batches use "
+                           "x.diagonal(dim1=-2, dim2=-1).sum(-1)")
+    return diagonal(x).sum()
+
+
 def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
     """input cut along dim into `indices_or_sections` pieces as equal as can be (the first n % sections one
     longer), or at the listed indices (torch.tensor_split; views)."""
@@ -528,4 +538,4 @@ METHODS = {"flip": flip, "roll": roll, "repeat": repeat, "tile": tile, "repeat_i
            "movedim": movedim, "moveaxis": moveaxis, "swapaxes": swapaxes, "swapdims": swapdims,
            "unflatten": unflatten, "unfold": unfold, "narrow": narrow, "select": select, "chunk": chunk,
            "view_as": view_as, "reshape_as": reshape_as, "expand_as": expand_as, "tensor_split": tensor_split,
-           "fliplr": fliplr, "flipud": flipud, "diff": diff}
+           "fliplr": fliplr, "flipud": flipud, "diff": diff, "trace": matrix_trace}
