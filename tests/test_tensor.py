@@ -222,3 +222,17 @@ def test_device_and_cpu_as_pytorch_on_the_cpu():
     x = mg.tensor([1.0, 2.0])
     assert x.cpu() is x and str(x.device) == "cpu" and not x.is_cuda
     assert x.to(x.device) is x and x.detach().cpu().numpy().tolist() == [1.0, 2.0]
+
+
+def test_uniform_and_normal_fill_in_place_as_pytorch():
+    mg.manual_seed(0)
+    w = mg.zeros(2000, 3)
+    assert w.uniform_(-2, 3) is w and -2 <= w.min().item() and w.max().item() < 3 and w.dtype == np.float32
+    base = mg.zeros(4, 4)
+    base[:, 1].normal_(5.0, 0.1)  # through a view
+    assert (base[:, 1] > 4).all().item() and (base[:, 0] == 0).all().item()
+    p = mg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p.uniform_()
+    with pytest.raises(NotImplementedError, match="int64"):
+        mg.zeros(2, dtype=mg.int64).normal_()

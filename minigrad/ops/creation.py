@@ -164,6 +164,30 @@ def bernoulli(input, p=None, *, rng=None):  # noqa: A002
     return Tensor._wrap((_rng(rng).random(x.shape) < prob).astype(x.data.dtype))
 
 
+def _random_fill(name, t, samples):
+    """t <- samples (drawn in float64, rounded once to t's dtype), in place: PyTorch's x.uniform_(), x.normal_()
+    (a leaf that requires grad is refused outside no_grad, as any in-place change)."""
+    if t.data.dtype.kind not in "fc":
+        raise NotImplementedError(f"{name}: not implemented for {t.data.dtype} tensors (as in PyTorch); it fills "
+                                  "floating tensors")
+    from .inplace import update, copy_
+    return update(t, name, lambda x, v: copy_(x.clone(), v), (Tensor._wrap(samples.astype(t.data.dtype)),))
+
+
+def uniform_(self, a=0.0, b=1.0, *, generator=None, rng=None):
+    """Every element <- a sample of U[a, b), in place, from `rng` (default: the generator mg.manual_seed seeds)."""
+    if a > b:
+        raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
+    return _random_fill("uniform_", self, _rng(rng).uniform(a, b, self.shape))
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None, rng=None):
+    """Every element <- a sample of N(mean, std^2), in place."""
+    if std < 0:
+        raise RuntimeError(f"normal_: expects std >= 0.0, got {std}")
+    return _random_fill("normal_", self, mean + std * _rng(rng).standard_normal(self.shape))
+
+
 def multinomial(input, num_samples, replacement=False, *, rng=None):  # noqa: A002
     """Indices drawn from the categories of each row of input (1-D or 2-D non-negative weights, not necessarily
     summing to 1), num_samples per row: int64. Without replacement a category is drawn at most once (by
@@ -295,5 +319,5 @@ METHODS = {
     "char": _conversion(int8, "char"),
     "new_zeros": _new_method(np.zeros, "new_zeros"), "new_ones": _new_method(np.ones, "new_ones"),
     "new_empty": _new_method(np.zeros, "new_empty"), "new_full": new_full, "new_tensor": new_tensor,
-    "bernoulli": bernoulli, "multinomial": multinomial,
+    "bernoulli": bernoulli, "multinomial": multinomial, "uniform_": uniform_, "normal_": normal_,
 }
