@@ -142,6 +142,8 @@ LAYERS = {
     "MultiLabelMarginLoss": [(lambda: nn.MultiLabelMarginLoss(), (randn(2, 4), np.array([[3, 0, -1, 1],
                                                                                           [1, 2, 3, -1]])))],
     "TripletMarginLoss": [(lambda: nn.TripletMarginLoss(swap=True), (randn(3, 4), randn(3, 4), randn(3, 4)))],
+    "PairwiseDistance": [(lambda: nn.PairwiseDistance(p=3, keepdim=True), (randn(3, 4), randn(3, 4)))],
+    "CosineSimilarity": [(lambda: nn.CosineSimilarity(dim=0), (randn(3, 4), randn(3, 4)))],
     "SquaredHingeLoss": [(lambda: nn.SquaredHingeLoss(), (randn(4, 3), indices(3, 4))),
                          (lambda: nn.SquaredHingeLoss("sum"), (randn(4, 3), signs(4, 3)))],
     # binary and quantized layers

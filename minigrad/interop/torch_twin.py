@@ -278,7 +278,8 @@ _BACK = {twin: mg_cls for mg_cls, twin in TWINS.items()}
 _SKIPPED = {"self", "device", "size_average", "reduce", "rng"}
 _converters = {}
 # constructor flags a layer keeps only as the presence of a parameter: (module) -> {argument: value}, either side
-_FLAGS = {"MultiheadAttention": lambda m: {"bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None}}
+_FLAGS = {"MultiheadAttention": lambda m: {"bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None},
+          "PairwiseDistance": lambda m: {"p": m.norm}}  # both keep the argument p as .norm
 
 
 def register(mg_class, converter):

@@ -5,7 +5,7 @@
     import minigrad.nn.functional as F
 
 One file a family of modules (as torch.nn.modules): container, linear, flatten, conv, pooling, normalization,
-dropout, activation, loss, sparse, sampling; binary and quantized layers in binary.
+distance, dropout, activation, loss, sparse, sampling; binary and quantized layers in binary.
 """
 from . import init
 from .module import (Module, Parameter, RemovableHandle, WeightClip, register_module_forward_hook,
@@ -14,6 +14,7 @@ from . import functional
 from .activation import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -23,12 +24,12 @@ from .pooling import *  # noqa: F401,F403
 from .sampling import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .binary import BinaryConv2d, BinaryLinear, LSQ, PACT, QuantConv2d, QuantLinear, Quantize, Sign
-from . import activation, container, conv, dropout, flatten, linear, loss, normalization, pooling, sampling, sparse
+from . import activation, container, conv, distance, dropout, flatten, linear, loss, normalization, pooling, sampling, sparse
 
 __all__ = (["init", "functional", "Module", "Parameter", "RemovableHandle", "WeightClip",
             "register_module_forward_hook", "register_module_forward_pre_hook",
             "BinaryConv2d", "BinaryLinear", "LSQ", "PACT", "QuantConv2d", "QuantLinear", "Quantize", "Sign"]
-           + [name for family in (activation, container, conv, dropout, flatten, linear, loss, normalization, pooling,
+           + [name for family in (activation, container, conv, distance, dropout, flatten, linear, loss, normalization, pooling,
                                   sampling, sparse) for name in family.__all__])
 from .attention import *  # noqa: E402,F401,F403
 __all__ += attention.__all__  # noqa: F405 (the attention family: minigrad/nn/attention.py)

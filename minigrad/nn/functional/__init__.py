@@ -2,7 +2,7 @@
 
 Everything here is built from minigrad ops, so every function has a gradient of any order and the
 tracer counts its cost op by op. One file a family (named so that no file shadows a function):
-activation, conv, dense, loss, norm, pool, regularization, sampling, sparse.
+activation, conv, dense, distance, loss, norm, pool, regularization, sampling, sparse.
 """
 from . import activation, conv, dense, loss, norm, pool, regularization, sampling, sparse
 
@@ -13,6 +13,7 @@ from .activation import *  # noqa: E402,F401,F403
 from .attention import *  # noqa: E402,F401,F403
 from .conv import *  # noqa: E402,F401,F403
 from .dense import *  # noqa: E402,F401,F403
+from .distance import *  # noqa: E402,F401,F403
 from .loss import *  # noqa: E402,F401,F403
 from .norm import *  # noqa: E402,F401,F403
 from .pool import *  # noqa: E402,F401,F403
@@ -20,3 +21,4 @@ from .regularization import *  # noqa: E402,F401,F403
 from .sampling import *  # noqa: E402,F401,F403
 from .sparse import *  # noqa: E402,F401,F403
 __all__ += attention.__all__  # noqa: E402,F405 (the attention family: minigrad/nn/functional/attention.py)
+__all__ += distance.__all__  # noqa: E402,F405 (the distance family: minigrad/nn/functional/distance.py)
