@@ -517,3 +517,8 @@ def test_floating_point_exceptions_inside_ops_are_silent_as_pytorchs():
         assert y.data[1] == np.inf and np.isnan(y.data[[0, 2]]).all() and x.grad.data[0] == np.inf
         np.log(np.zeros(1))
     assert [str(w.message) for w in caught] == ["divide by zero encountered in log"]
+
+
+def test_clamp_min_and_clamp_max_in_place():
+    x = mg.tensor([-1.0, 0.5, 2.0])
+    assert x.clamp_min_(0.0) is x and x.clamp_max_(1.0) is x and x.tolist() == [0.0, 0.5, 1.0]

@@ -372,7 +372,7 @@ VARIANTS = ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt
             "floor", "ceil", "round", "trunc", "frac", "sign", "pow", "clip", "fmod", "remainder", "floor_divide",
             "lerp", "atan2", "hypot", "copysign", "nan_to_num", "bitwise_and", "bitwise_or", "bitwise_xor",
             "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
-            "logical_not", "maximum", "minimum")
+            "logical_not", "maximum", "minimum", "clamp_min", "clamp_max")
 OPERATORS = {"__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_", "__iand__": "bitwise_and_",
              "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_", "__ilshift__": "bitwise_left_shift_",
              "__irshift__": "bitwise_right_shift_"}
