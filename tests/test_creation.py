@@ -185,3 +185,16 @@ def test_an_integer_too_large_for_int64_is_refused_not_wrapped():
 def test_a_negative_dimension_is_a_runtime_error_as_pytorch(make):
     with pytest.raises(RuntimeError, match="negative dimension"):
         make()
+
+
+def test_from_numpy_as_tensor_is_tensor_and_numel_as_pytorch():
+    arr = np.array([1.0, 2.0])
+    t = mg.from_numpy(arr)
+    t.mul_(2)
+    assert arr.tolist() == [2.0, 4.0] and t.dtype == np.float64  # shares memory, keeps the dtype
+    assert mg.from_numpy(np.array([1], dtype=np.int32)).dtype == np.int32
+    with pytest.raises(TypeError, match="expected np.ndarray"):
+        mg.from_numpy([1.0])
+    assert mg.as_tensor(t) is t and mg.as_tensor([1.0, 2.5]).dtype == np.float32
+    assert mg.as_tensor(arr).numpy() is arr and mg.as_tensor(arr, dtype=mg.float32).dtype == np.float32
+    assert mg.is_tensor(t) and not mg.is_tensor(arr) and mg.numel(mg.zeros(2, 3)) == 6

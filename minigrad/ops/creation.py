@@ -164,6 +164,37 @@ def bernoulli(input, p=None, *, rng=None):  # noqa: A002
     return Tensor._wrap((_rng(rng).random(x.shape) < prob).astype(x.data.dtype))
 
 
+def from_numpy(ndarray):
+    """A tensor sharing `ndarray`'s memory and dtype (writes through either show in both), as torch.from_numpy."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__}); for other data use "
+                        "mg.tensor(data)")
+    if ndarray.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {ndarray.dtype}; the supported kinds are bool, "
+                        "integers, floats and complex")
+    return Tensor(ndarray)
+
+
+def as_tensor(data, dtype=None):
+    """data as a tensor, without a copy when it already is one (a tensor, or an ndarray for from_numpy) of that
+    dtype, as torch.as_tensor; otherwise a new tensor (Python data: PyTorch's dtype rules, as mg.tensor)."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or np.dtype(dtype) == data.data.dtype else data.to(dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
+
+
+def is_tensor(obj):
+    """True when obj is a minigrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input):  # noqa: A002
+    """The number of elements."""
+    return lift(input).data.size
+
+
 def _random_fill(name, t, samples):
     """t <- samples (drawn in float64, rounded once to t's dtype), in place: PyTorch's x.uniform_(), x.normal_()
     (a leaf that requires grad is refused outside no_grad, as any in-place change)."""
@@ -305,7 +336,8 @@ def new_tensor(self, data, *, dtype=None, requires_grad=False):
     return tensor(data, dtype=self.data.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
 
-__all__ = ["bernoulli", "empty", "empty_like", "full_like", "linspace", "logspace", "multinomial", "normal",
+__all__ = ["as_tensor", "bernoulli", "empty", "empty_like", "from_numpy", "full_like", "is_tensor", "linspace", "logspace",
+           "multinomial", "normal", "numel",
            "rand_like", "randint", "randn_like", "randperm", "tril_indices", "triu_indices",
            "bool_", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64", "complex64",
            "complex128", "half", "double", "short", "long", "cfloat", "cdouble"]
