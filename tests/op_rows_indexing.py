@@ -40,6 +40,11 @@ OPS = [
     _rows("getitem_uint8_mask", lambda m, a, k: a[k],  # a uint8 tensor is a mask (deprecated in PyTorch), not indices
           lambda r: ((uniform(r, (4, 3)), np.array([1, 0, 1, 1], dtype=np.uint8)), {}, "rows"),
           lambda r: ((uniform(r, (2, 3)), np.array([[0, 1, 1], [1, 0, 0]], dtype=np.uint8)), {}, "elements")),
+    _rows("index_add_alpha_takes_the_dtype", lambda m, a, b, i: (a.index_add(0, i, a[:2], alpha=0.5),
+                                                               a.index_add(0, i, a[:2], alpha=-1.7),
+                                                               b.index_add(0, i, b[:2], alpha=2)),
+          lambda r: ((r.integers(-9, 10, (4, 3)), r.random((4, 3)) > 0.5, np.array([3, 3])), {}, "int-bool"),
+          grad=False),
     _rows("index_put_list_as_tuple", lambda m, a, v, i, j: m.index_put(a, [i, j], v),
           lambda r: ((uniform(r, (3, 4)), uniform(r, (2,)), np.array([2, 0]), np.array([1, 3])), {}, "two-dims")),
     _rows("index_put_accumulate", lambda m, a, v, i: (m.index_put(a, (i,), v, accumulate=True),

@@ -82,11 +82,14 @@ def _source_fits(op, x, d, idx, source):
 
 
 def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
-    """input with alpha * source[..., i, ...] added at input[..., index[i], ...] along dim (repeats accumulate)."""
+    """input with alpha * source[..., i, ...] added at input[..., index[i], ...] along dim (repeats accumulate).
+    The result keeps input's dtype: alpha is cast to it, as PyTorch (0.5 is 0 for integers, 2 is True for bool)."""
     x, src = lift(input), lift(source)
     d, idx = _vector_index("index_add", x, dim, index)
     _same_dtype("index_add", x, src)
     _source_fits("index_add", x, d, idx, src)
+    if x.data.dtype.kind in "biu":
+        alpha = x.data.dtype.type(alpha).item()
     if not x.ndim:
         return x + src.reshape(()) * alpha if alpha != 1 else x + src.reshape(())
     added = ScatterAdd.apply(src, _along(d, idx), x.shape)
