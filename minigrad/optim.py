@@ -553,13 +553,14 @@ class CosineAnnealingLR(LRScheduler):
 
 
 # ---- gradient clipping ----------------------------------------------------------------------------
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together so their joint norm is at most max_norm; returns that norm (before clipping).
 
     As PyTorch: total = ||(||g_1||_q, ..., ||g_n||_q)||_q, the q-norm (q = norm_type: inf the largest |g|, -inf
     the smallest, 0 the count of nonzeros, per gradient and then across them) of the gradients' q-norms, in their
     dtype; then every g <- g * min(max_norm / (total + 1e-6), 1), so a nan total makes every gradient nan
-    (error_if_nonfinite=True refuses a nan or infinite total instead).
+    (error_if_nonfinite=True refuses a nan or infinite total instead). `foreach` is accepted for PyTorch's signature
+    (minigrad has one implementation). Also `mg.nn.utils.clip_grad_norm_`, PyTorch's path.
     """
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     grads = [p.grad for p in params if p.grad is not None]

@@ -35,3 +35,5 @@ from .attention import *  # noqa: E402,F401,F403
 __all__ += attention.__all__  # noqa: F405 (the attention family: minigrad/nn/attention.py)
 from .bitnet import BitLinear, TernaryParameter  # noqa: E402 (BitNet b1.58: minigrad/nn/bitnet.py)
 __all__ += ["BitLinear", "TernaryParameter"]
+from . import utils  # noqa: E402 (mg.nn.utils, as torch.nn.utils: gradient clipping, parameters <-> vector)
+__all__ += ["utils"]
