@@ -151,6 +151,8 @@ OPS = [
                                                                                     else m.float32)),
            # smooth=False: the weight passes through float32, too coarse for finite differences (PyTorch's checked)
            fixed(lambda r: ((uniform(r, (2, 3)), uniform(r, (3,)), uniform(r, ())), {}, "0-d-weight", False))),
+    OpInfo("aliases", lambda m, a, b: (m.absolute(a), a.negative(), m.multiply(a, b), a.subtract(b, alpha=2),
+                                       m.greater(a, b), a.less_equal(b), m.not_equal(a, b)), binary()),
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),

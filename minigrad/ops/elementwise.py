@@ -646,6 +646,11 @@ __all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "c
            "exp", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
            "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
+# PyTorch's aliases
+absolute, negative, multiply, subtract = abs, neg, mul, sub
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+__all__ += ["absolute", "greater", "greater_equal", "less", "less_equal", "multiply", "negative", "not_equal",
+            "subtract"]
 METHODS = {  # the Tensor's operators and methods from this family
     "__add__": add, "__radd__": _reflected(add), "__sub__": sub, "__rsub__": _reflected(sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div, "__rtruediv__": _reflected(div),
@@ -656,5 +661,7 @@ METHODS = {  # the Tensor's operators and methods from this family
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
     "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
+    "absolute": abs, "negative": neg, "multiply": mul, "subtract": sub, "greater": gt, "greater_equal": ge,
+    "less": lt, "less_equal": le, "not_equal": ne,
     "astype": astype, "positive": positive, "where": lambda self, condition, other: where(condition, self, other), "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "equal": equal,
 }
