@@ -39,6 +39,27 @@ def _to_array(data, dtype=None, copy=False):
     return arr.astype(dtype, copy=False)
 
 
+def _constructor_array(data, sizes, dtype):
+    """What `mg.Tensor(...)` holds. An ndarray (or a NumPy scalar, or a tensor) is wrapped as it is, without a copy
+    (minigrad's own use). The rest is PyTorch's legacy torch.Tensor constructor: Python data becomes the default
+    float (mg.Tensor([1, 2]) is float32, as torch.Tensor([1, 2])), ints are a shape (mg.Tensor(2, 3) is 2 x 3, zeros
+    here as mg.empty), no argument an empty tensor. mg.tensor(data) infers the dtype from the data."""
+    if not sizes and isinstance(data, (np.ndarray, np.generic, Tensor)):
+        return _to_array(data, dtype)
+    default = DEFAULT_FLOAT if dtype is None else np.dtype(dtype)
+    if data is None and not sizes:
+        return np.zeros(0, default)
+    if sizes or isinstance(data, (int, np.integer)) and not isinstance(data, (bool, np.bool_)):
+        shape = (data,) + sizes
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) for n in shape):
+            raise TypeError(f"Tensor: sizes must be ints, got {shape}; for data use mg.tensor(data)")
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"Tensor: cannot create a tensor with a negative dimension: shape {shape}")
+        return np.zeros(shape, default)
+    arr = _to_array(data, dtype)
+    return arr if dtype is not None or arr.dtype.kind == "c" else arr.astype(DEFAULT_FLOAT, copy=False)
+
+
 _PYTHON_DTYPES = {bool: np.dtype(bool), int: np.dtype(np.int64), float: DEFAULT_FLOAT, complex: np.dtype(np.complex64)}
 
 
@@ -75,8 +96,8 @@ class Tensor:
                  "__weakref__")
     __array_ufunc__ = None  # `ndarray + Tensor` calls Tensor.__radd__ instead of looping in NumPy
 
-    def __init__(self, data, dtype=None, requires_grad=False, name=None):
-        self.data = _to_array(data, dtype)
+    def __init__(self, data=None, *sizes, dtype=None, requires_grad=False, name=None):
+        self.data = _constructor_array(data, sizes, dtype)
         self.grad = None
         self.grad_fn = None
         self._version = [0]  # shared by every Tensor viewing the same storage (views, detach)

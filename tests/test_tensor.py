@@ -236,3 +236,11 @@ def test_uniform_and_normal_fill_in_place_as_pytorch():
         p.uniform_()
     with pytest.raises(NotImplementedError, match="int64"):
         mg.zeros(2, dtype=mg.int64).normal_()
+
+
+def test_the_tensor_class_called_with_python_data_is_pytorchs_legacy_constructor():
+    assert mg.Tensor([1, 2]).dtype == np.float32 and mg.Tensor([[True, False]]).tolist() == [[1.0, 0.0]]
+    assert mg.Tensor(2, 3).shape == (2, 3) and mg.Tensor(3).shape == (3,) and mg.Tensor().shape == (0,)
+    arr = np.array([1, 2])
+    assert mg.Tensor(arr).numpy() is arr  # an ndarray is wrapped as it is (minigrad's own use), int64 kept
+    assert mg.tensor([1, 2]).dtype == np.int64  # mg.tensor infers the dtype, as torch.tensor

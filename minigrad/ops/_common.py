@@ -6,7 +6,7 @@ import numpy as np
 
 from ..autograd import Cost
 from ..dtypes import result_type
-from ..tensor import Tensor
+from ..tensor import Tensor, _to_array
 
 
 def array_of(x):
@@ -62,7 +62,7 @@ def lift(x, like=None):
         return x
     if like is not None and _is_number(x):
         return Tensor._wrap(_number(x, result_type(like, x)))
-    return Tensor(x)
+    return Tensor._wrap(_to_array(x))  # mg.tensor's reading of the data (not the legacy mg.Tensor constructor's)
 
 
 def promote(*operands):
@@ -88,7 +88,7 @@ def promote(*operands):
         elif _is_number(x):
             out.append(Tensor._wrap(_number(x, dtype)))
         else:
-            t = Tensor(x)
+            t = Tensor._wrap(_to_array(x))
             out.append(t if t.data.dtype == dtype else t.astype(dtype))
     return out, dtype
 
