@@ -23,7 +23,9 @@ from .tensor import Tensor
 
 _SCHEDULERS = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
                "MultiplicativeLR", "LinearLR", "SequentialLR", "OneCycleLR", "ReduceLROnPlateau"]
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Bop", *_SCHEDULERS, "clip_grad_norm_", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Bop", "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
+           "CosineAnnealingLR", "LambdaLR", "MultiplicativeLR", "LinearLR", "SequentialLR", "OneCycleLR",
+           "ReduceLROnPlateau", "clip_grad_norm_", "lr_scheduler"]
 
 
 def _apply_constraint(p):
@@ -714,9 +716,9 @@ class SequentialLR(LRScheduler):
                                  f"{type(scheduler).__name__} at index {i} built over another optimizer")
         milestones = list(milestones)
         if len(milestones) != len(schedulers) - 1:
-            raise ValueError("SequentialLR: Sequential Schedulers expects number of schedulers provided to be one more than the "
-                             f"number of milestone points, but got number of schedulers {len(schedulers)} and the "
-                             f"number of milestones to be equal to {len(milestones)}")
+            raise ValueError("SequentialLR: Sequential Schedulers expects number of schedulers provided to be one more "
+                             f"than the number of milestone points, but got number of schedulers {len(schedulers)} and "
+                             f"the number of milestones to be equal to {len(milestones)}")
         self._schedulers = schedulers
         self._milestones = [_check_number(self, "milestones", m, integer=True, what="milestone") for m in milestones]
         self.last_epoch = _check_number(self, "last_epoch", last_epoch, low=-1, integer=True) + 1
@@ -874,8 +876,8 @@ class OneCycleLR(LRScheduler):
         last = len(self._schedule_phases) - 1
         for group in self.optimizer.param_groups:
             start_step = 0.0
-            for i, phase in enumerate(self._schedule_phases):
-                end_step = phase["end_step"]
+            for i, stage in enumerate(self._schedule_phases):
+                end_step = stage["end_step"]
                 if step <= end_step or i == last:
                     try:
                         pct = (step - start_step) / (end_step - start_step)
@@ -884,12 +886,12 @@ class OneCycleLR(LRScheduler):
                             f"OneCycleLR: phase {i} of the schedule has no steps (it ends at step {end_step}, where "
                             f"it starts); PyTorch divides by zero here too: raise pct_start or total_steps "
                             f"({self.total_steps})") from None
-                    lr = self._anneal_func(group[phase["start_lr"]], group[phase["end_lr"]], pct)
+                    lr = self._anneal_func(group[stage["start_lr"]], group[stage["end_lr"]], pct)
                     if self.cycle_momentum:
-                        momentum = self._anneal_func(group[phase["start_momentum"]], group[phase["end_momentum"]],
+                        momentum = self._anneal_func(group[stage["start_momentum"]], group[stage["end_momentum"]],
                                                      pct)
                     break
-                start_step = phase["end_step"]
+                start_step = stage["end_step"]
             lrs.append(lr)
             if self.cycle_momentum:
                 if self.use_beta1:

@@ -66,8 +66,8 @@ def test_where_eps_enters_pairwise_distance():
 
 def test_cosine_similarity_clamps_each_norm_separately_and_stays_in_range():
     """PyTorch normalises each input by max(||x||, eps) first: <x1, x2> is never formed (1e150 squared would be
-    1e300, the product of two such norms inf), |cos| <= 1 up to rounding, and a vector with norm below eps is scaled by 1/eps (not by
-    the product of the norms). A norm that itself overflows gives 0, in both libraries."""
+    1e300, the product of two such norms inf), |cos| <= 1 up to rounding, and a vector with norm below eps is scaled by
+    1/eps (not by the product of the norms). A norm that itself overflows gives 0, in both libraries."""
     for value in (1e150, 1e200):
         big, tbig = both(np.full((2, 3), value))
         np.testing.assert_array_equal(F.cosine_similarity(big, big).numpy(),
@@ -104,7 +104,8 @@ def test_cosine_similarity_gradient_flows_through_the_clamp_as_torch():
     (lambda: F.pairwise_distance(mg.ones(3, 2), mg.ones(4, 2)), RuntimeError, "broadcast"),
     (lambda: F.pairwise_distance(mg.ones(3, 2), mg.ones(3, 2), p="fro"), TypeError, "pairwise_distance: argument 'p'"),
     (lambda: F.pairwise_distance(mg.ones(3, 2), mg.ones(3, 2), eps="a"), TypeError, "argument 'eps'"),
-    (lambda: F.pairwise_distance(mg.ones(3, 2), mg.ones(3, 2), keepdim=1), TypeError, "argument 'keepdim' must be bool"),
+    (lambda: F.pairwise_distance(mg.ones(3, 2), mg.ones(3, 2), keepdim=1), TypeError,
+     "argument 'keepdim' must be bool"),
     (lambda: F.pairwise_distance(mg.ones(3, 0), mg.ones(3, 0), p=float("inf")), RuntimeError, "empty"),
 ])
 def test_errors_name_the_function_and_the_value(call, error, words):

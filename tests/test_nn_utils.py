@@ -7,7 +7,7 @@ import minigrad as mg
 import minigrad.nn.utils as mg_utils
 
 torch = pytest.importorskip("torch")
-import torch.nn.utils as t_utils  # noqa: E402
+import torch.nn.utils as t_utils
 
 RNG = np.random.default_rng(11)
 
