@@ -65,9 +65,9 @@ def test_where_eps_enters_pairwise_distance():
 
 
 def test_cosine_similarity_clamps_each_norm_separately_and_stays_in_range():
-    """PyTorch normalises each input by max(||x||, eps) first: <x1, x2> is never formed (1e150 squared would be
-    1e300, the product of two such norms inf), |cos| <= 1 up to rounding, and a vector with norm below eps is scaled by
-    1/eps (not by the product of the norms). A norm that itself overflows gives 0, in both libraries."""
+    """PyTorch normalises each input by max(||x||, eps) first: |cos| <= 1 up to rounding, a vector with norm below eps
+    is scaled by 1/eps (not by the product of the norms), large inputs (1e150) give 1 and a norm that overflows
+    (1e200 squared) gives 0, in both libraries."""
     for value in (1e150, 1e200):
         big, tbig = both(np.full((2, 3), value))
         np.testing.assert_array_equal(F.cosine_similarity(big, big).numpy(),
