@@ -403,6 +403,7 @@ def test_copy_and_fill_cast_to_the_targets_dtype_whatever_the_kinds_as_pytorch()
     (lambda x: mg.zeros(size=(2, 1)), (2, 1)), (lambda x: mg.ones(size=[3]), (3,)),
     (lambda x: mg.full(size=(2,), fill_value=1.0), (2,)), (lambda x: mg.zeros_like(input=x), (2, 3)),
     (lambda x: mg.arange(end=4), (4,)), (lambda x: mg.randn(size=(2,)), (2,)),
+    (lambda x: x.split(split_size=2, dim=1)[1], (2, 1)),
 ])
 def test_pytorchs_keyword_spellings_are_accepted(call, shape):
     assert call(mg.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])).shape == shape

@@ -520,9 +520,12 @@ def stack(tensors, dim=0, *, axis=None):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def split(tensor, split_size_or_sections, dim=0, *, axis=None):
+def split(tensor, split_size_or_sections=None, dim=0, *, axis=None, split_size=None):
     """Pieces of tensor along dim: of size `split_size_or_sections` each (the last may be smaller), or of the
-    listed sizes (PyTorch's split)."""
+    listed sizes (PyTorch's split; the method's keyword is split_size=)."""
+    if (split_size_or_sections is None) == (split_size is None):
+        raise TypeError("split: give the split size (or the list of sizes) once: split(x, 2) or x.split(split_size=2)")
+    split_size_or_sections = split_size if split_size_or_sections is None else split_size_or_sections
     x = lift(tensor)
     if x.ndim == 0:
         raise RuntimeError("split: expects a tensor with at least one dimension, this one is 0-d (as PyTorch); "
