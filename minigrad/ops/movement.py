@@ -433,6 +433,8 @@ def tensor_split(input, indices_or_sections, dim=0):  # noqa: A002
 def hstack(tensors):
     """Tensors joined along dim 1 (dim 0 when they are 1-D), as torch.hstack."""
     tensors = [lift(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("hstack expects a non-empty list of tensors")
     tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
     return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
 
@@ -440,6 +442,8 @@ def hstack(tensors):
 def vstack(tensors):
     """Tensors joined along dim 0, 0-d and 1-d ones made rows first (torch.vstack)."""
     tensors = [lift(t) for t in tensors]
+    if not tensors:
+        raise RuntimeError("vstack expects a non-empty list of tensors")
     return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
 
 
@@ -465,6 +469,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
     x = lift(input)
     if not x.ndim:
         raise RuntimeError("diff: expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, x.ndim, "diff")
     x = cat([t for t in (prepend, x, append) if t is not None], d) if prepend is not None or append is not None else x
     lead = (slice(None),) * d
