@@ -70,6 +70,16 @@ OPS = [
     # At x = 0 PyTorch's first derivative takes the slope w, its double backward the slope 1 (self >= 0 in
     # _prelu_kernel_backward's formulas); minigrad's second derivative is the derivative of its first.
     OpInfo("prelu_at_0", F("prelu"), prelu_at_0, gradgrad=False),
+    # the shrinks and threshold: gradient 0 on the band, ends included, as PyTorch's *_backward
+    OpInfo("threshold", F("threshold", threshold=0.5, value=-3.0), with_kinks((0.5,))),
+    OpInfo("threshold_value_above", F("threshold", threshold=-0.25, value=7.0), with_kinks((-0.25,))),
+    OpInfo("hardshrink", F("hardshrink"), with_kinks((-0.5, 0.5))),
+    OpInfo("hardshrink_lambd", F("hardshrink", lambd=1.25), with_kinks((-1.25, 1.25), -3.0, 3.0)),
+    OpInfo("hardshrink_negative_lambd", F("hardshrink", lambd=-0.5), unary()),
+    OpInfo("softshrink", F("softshrink"), with_kinks((-0.5, 0.5))),
+    OpInfo("softshrink_lambd", F("softshrink", lambd=1.25), with_kinks((-1.25, 1.25), -3.0, 3.0)),
+    OpInfo("softshrink_lambd0", F("softshrink", lambd=0.0), with_kinks((0.0,))),
+    OpInfo("tanhshrink", F("tanhshrink"), unary(-3.0, 3.0)),
 ]
 
 DTYPE_UNARY = {f"F.{name}": F(name) for name in ["elu", "selu", "celu", "silu", "mish", "softplus", "softsign",

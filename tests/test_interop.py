@@ -143,6 +143,10 @@ LAYERS = {
                                                                                           [1, 2, 3, -1]])))],
     "TripletMarginLoss": [(lambda: nn.TripletMarginLoss(swap=True), (randn(3, 4), randn(3, 4), randn(3, 4)))],
     "PairwiseDistance": [(lambda: nn.PairwiseDistance(p=3, keepdim=True), (randn(3, 4), randn(3, 4)))],
+    "Threshold": [(lambda: nn.Threshold(0.1, -2.0), (randn(3, 4),))],
+    "Hardshrink": [(lambda: nn.Hardshrink(0.3), (randn(3, 4),))],
+    "Softshrink": [(lambda: nn.Softshrink(0.3), (randn(3, 4),))],
+    "Tanhshrink": [(lambda: nn.Tanhshrink(), (randn(3, 4),))],
     "CosineSimilarity": [(lambda: nn.CosineSimilarity(dim=0), (randn(3, 4), randn(3, 4)))],
     "SquaredHingeLoss": [(lambda: nn.SquaredHingeLoss(), (randn(4, 3), indices(3, 4))),
                          (lambda: nn.SquaredHingeLoss("sum"), (randn(4, 3), signs(4, 3)))],
@@ -509,9 +513,9 @@ def test_a_module_of_your_own_is_named_and_can_be_registered():
 @needs_torch
 def test_from_torch_names_every_layer_it_does_not_know():
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LSTMCell(4, 4), torch.nn.Sequential(
-        torch.nn.Tanhshrink()))
+        torch.nn.RReLU()))
     with pytest.raises(NotImplementedError, match=r"'1' \(torch.nn.modules.rnn.LSTMCell\), '2.0' "
-                                                  r"\(torch.nn.modules.activation.Tanhshrink\)"):
+                                                  r"\(torch.nn.modules.activation.RReLU\)"):
         interop.from_torch(model)
 
 

@@ -146,7 +146,7 @@ def xavier_normal_(tensor, gain=1.0, rng=None):
 
 def _floating_only(op, tensor):
     if np.dtype(tensor.dtype).kind != "f":
-        raise NotImplementedError(f"{op}: not implemented for {tensor.dtype} tensors (PyTorch's normal_ is not either); "
+        raise NotImplementedError(f"{op}: not implemented for {tensor.dtype} tensors (nor is PyTorch's normal_); "
                                   "initialise a floating-point tensor, e.g. mg.zeros(shape, dtype=mg.float32)")
 
 

@@ -7,14 +7,18 @@ pick PyTorch's implicit dim (0 for 0-, 1- and 3-d inputs, else 1) and warn, as P
 """
 import warnings
 
+import numpy as np
+
 from ... import ops
 from ...ops import activation as act
 from ...ops._common import lift, normalize_dim
 from ...ops.inplace import update
+from ...tensor import Tensor
 
-__all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
-           "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6", "relu_", "selu",
-           "selu_", "sigmoid", "silu", "softmax", "softmin", "softplus", "softsign", "tanh"]
+__all__ = ["celu", "celu_", "elu", "elu_", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+           "hardtanh_", "leaky_relu", "leaky_relu_", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6",
+           "relu_", "selu", "selu_", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink", "softsign",
+           "tanh", "tanhshrink", "threshold", "threshold_"]
 
 
 def _maybe_inplace(fn, input, inplace, name):
@@ -152,6 +156,85 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     """softmax(-input) along dim."""
     x = lift(input)
     return ops.softmax(-x, _softmax_dim("softmin", dim, x.ndim), dtype=dtype)
+
+
+def _as_dtype_of(x, value, op="threshold"):
+    """value (a Python number) as a 0-d constant of x's dtype, as PyTorch casts a Scalar argument to the input's type:
+    truncated toward 0 for an integer x, rounded for float16. Into an integer type, a number it cannot hold is a
+    RuntimeError, by c10's rule: a float must lie in [min, max]; an int may also be negative down to -max for an
+    unsigned type (it wraps: -2 into uint8 is 254)."""
+    dtype = x.data.dtype
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            fits = (-int(info.max) if dtype.kind == "u" else int(info.min)) <= int(value) <= int(info.max)
+        else:
+            fits = info.min <= float(value) <= info.max  # nan and inf never fit
+        if not fits:
+            raise RuntimeError(f"{op}: value cannot be converted to type {dtype} without overflow: {value!r} (as "
+                               f"PyTorch); {dtype} holds {info.min}..{info.max}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.array(value).astype(dtype)
+
+
+def threshold(input, threshold, value, inplace=False):  # noqa: A002
+    """y = value where input <= threshold, else input (torch.nn.functional.threshold; ATen's `x <= threshold ?
+    value : x`). threshold and value are cast to the input's dtype first (for an integer input: truncated), as PyTorch;
+    nan is kept (nan <= threshold is false). Gradient 1 where input > threshold (or nan), 0 elsewhere (also at
+    input = threshold), PyTorch's threshold_backward; second derivative 0."""
+    def fn(x):
+        x = lift(x)
+        below = x.data <= _as_dtype_of(x, threshold)
+        return ops.where(below, Tensor._wrap(_as_dtype_of(x, value)), x)
+    return _maybe_inplace(fn, input, inplace, "threshold")
+
+
+def threshold_(input, threshold, value):  # noqa: A002
+    """threshold(input, threshold, value) written into input (PyTorch's in-place form)."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def _shrink_input(op, input):
+    x = lift(input)
+    if x.data.dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {x.data.dtype} inputs (as PyTorch); convert first, e.g. "
+                                  "x.float()")
+    return x
+
+
+def hardshrink(input, lambd=0.5):  # noqa: A002
+    """y = 0 where -lambd <= input <= lambd, else input (torch.nn.functional.hardshrink, the hard-thresholding of
+    Donoho & Johnstone 1994). Gradient 0 on [-lambd, lambd] (ends included), 1 elsewhere (nan included), as PyTorch's
+    hardshrink_backward; second derivative 0. A negative lambd shrinks nothing (PyTorch does not refuse it); an
+    integer input is a NotImplementedError."""
+    x = _shrink_input("hardshrink", input)
+    lambd = _as_dtype_of(x, lambd, "hardshrink")
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    return ops.where(inside, Tensor._wrap(np.zeros((), x.data.dtype)), x)
+
+
+def softshrink(input, lambd=0.5):  # noqa: A002
+    """y = input - lambd where input > lambd, input + lambd where input < -lambd, 0 between (torch.nn.functional.
+    softshrink, soft-thresholding, Donoho 1995; +0 as PyTorch's vectorised kernel gives, its scalar tail gives
+    input * 0, a -0 for a negative input). Gradient 0 on [-lambd, lambd] (ends included),
+    1 elsewhere (nan included), as PyTorch's softshrink_backward; second derivative 0. lambd must lie in
+    [0, the dtype's largest finite value] (PyTorch's RuntimeError otherwise); an integer input is a
+    NotImplementedError."""
+    x = _shrink_input("softshrink", input)
+    top = float(np.finfo(x.data.dtype).max)
+    if not 0 <= lambd <= top:
+        raise RuntimeError(f"softshrink: lambda must be in range [0, {top:g}] for input dtype {x.data.dtype}, but "
+                           f"found {lambd}; pass lambd >= 0 (the half-width of the band set to 0)")
+    lam = _as_dtype_of(x, lambd, "softshrink")
+    inside = (x.data >= -lam) & (x.data <= lam)
+    return ops.where(inside, Tensor._wrap(np.zeros((), x.data.dtype)), ops.where(x.data > lam, x - lambd, x + lambd))
+
+
+def tanhshrink(input):  # noqa: A002
+    """y = input - tanh(input) (torch.nn.functional.tanhshrink); an integer input gives the default float, as
+    PyTorch."""
+    x = lift(input)
+    return x - ops.tanh(x)
 
 
 def relu_(input): return relu(input, inplace=True)  # noqa: A002, E704
