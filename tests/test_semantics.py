@@ -523,3 +523,10 @@ def test_floating_point_exceptions_inside_ops_are_silent_as_pytorchs():
 def test_clamp_min_and_clamp_max_in_place():
     x = mg.tensor([-1.0, 0.5, 2.0])
     assert x.clamp_min_(0.0) is x and x.clamp_max_(1.0) is x and x.tolist() == [0.0, 0.5, 1.0]
+
+
+def test_a_dim_may_be_an_integer_tensor_of_one_element_as_pytorch():
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert x.sum(dim=mg.tensor(1)).tolist() == [3.0, 7.0] and x.cumsum(mg.tensor([0]))[1].tolist() == [4.0, 6.0]
+    with pytest.raises(TypeError, match="dim must be an int"):
+        x.sum(dim=mg.tensor(1.0))

@@ -116,7 +116,10 @@ def unbroadcast(g, like):
 # ---- dims: one normaliser for every dim argument ---------------------------------------------------
 def normalize_dim(dim, ndim, op="op"):
     """dim as a non-negative index into ndim dimensions (a 0-d tensor accepts 0 and -1, as PyTorch).
-    Out of range: IndexError naming the op, the dim and the tensor's number of dimensions."""
+    Out of range: IndexError naming the op, the dim and the tensor's number of dimensions. An integer tensor of one
+    element counts as its int (PyTorch reads dims through __index__)."""
+    if isinstance(dim, Tensor) and dim.data.dtype.kind in "iu" and dim.data.size == 1:
+        dim = int(dim.data.item())
     if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an int (or a tuple of ints), got {type(dim).__name__} {dim!r}")
     dim = operator.index(dim)
