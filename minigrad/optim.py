@@ -623,7 +623,8 @@ class LambdaLR(_FactorFunctions, LRScheduler):
     """lr = initial_lr * lr_lambda(epoch) (torch.optim.lr_scheduler.LambdaLR): a closed form, not chained (it sets
     the lr from the initial one each epoch, ignoring changes made since by hand or by another scheduler).
 
-    lr_lambda is a function of the epoch (an int) giving a factor, or a list of them, one per parameter group."""
+    lr_lambda is a function of the epoch (an int) giving a factor, or a list of them, one per parameter group. A factor
+    that makes an lr negative or not finite is refused (a ValueError, nothing changed); PyTorch would set it."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.lr_lambdas = _factor_functions("LambdaLR", optimizer, lr_lambda)

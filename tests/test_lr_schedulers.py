@@ -253,3 +253,15 @@ def test_reduce_lr_on_plateau_refuses_a_metric_that_is_not_a_number():
     with pytest.raises(TypeError, match="ReduceLROnPlateau.step: metrics must be a number"):
         sched.step(None)
     assert sched.last_epoch == 0 and math.isinf(sched.best)
+
+
+def test_a_negative_lr_is_refused_where_pytorch_sets_it():
+    """minigrad's rule (ARCHITECTURE.md): no scheduler step sets a negative lr; PyTorch's LambdaLR does."""
+    opt, sched = build(mg, lambda lib, o: L(lib).LambdaLR(o, lambda e: 1.0 - 0.5 * e))
+    trace(opt, sched, 2)
+    with pytest.raises(ValueError, match="LambdaLR: Invalid learning rate at epoch 3: -0.05"):
+        sched.step()
+    assert sched.last_epoch == 2 and [g["lr"] for g in opt.param_groups] == [0.0, 0.0]
+    t_opt, t_sched = build(torch, lambda lib, o: L(lib).LambdaLR(o, lambda e: 1.0 - 0.5 * e))
+    trace(t_opt, t_sched, 3)
+    assert t_opt.param_groups[0]["lr"] < 0
