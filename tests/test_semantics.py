@@ -530,3 +530,12 @@ def test_a_dim_may_be_an_integer_tensor_of_one_element_as_pytorch():
     assert x.sum(dim=mg.tensor(1)).tolist() == [3.0, 7.0] and x.cumsum(mg.tensor([0]))[1].tolist() == [4.0, 6.0]
     with pytest.raises(TypeError, match="dim must be an int"):
         x.sum(dim=mg.tensor(1.0))
+
+
+def test_max_with_a_tensor_dim_keyword_reduces_and_a_positional_tensor_compares():
+    x = mg.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]])
+    assert mg.max(x, dim=mg.tensor(1)).values.tolist() == [3.0, 5.0]  # dim= is a dim, as PyTorch
+    assert mg.max(x, mg.tensor(1.0)).tolist() == [[1.0, 1.0, 3.0], [4.0, 5.0, 1.0]]  # a tensor in second place
+    assert x.min(0, True).values.shape == (1, 3)
+    with pytest.raises(TypeError, match="expected min\\(input\\)"):
+        x.min(0, True, True)

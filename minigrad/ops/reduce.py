@@ -517,25 +517,45 @@ def _extreme(op, amax_fn, arg_op, input, dim, keepdim, axis, keepdims):
     return _selected(x, d, arg_op.apply(x, d, True), keepdim)
 
 
-def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):  # noqa: A001, A002
-    """max(x): the largest element; max(x, dim): (values, indices) along dim, the gradient to the index
-    returned; max(x, other) or max(x, other=y): the elementwise maximum; max(x, axis=...): NumPy's, the values
-    only."""
-    return _extreme("max", amax, Argmax, input, dim if other is None else _other("max", dim, other), keepdim, axis,
-                    keepdims)
+def max(input, *args, dim=None, keepdim=False, axis=None, keepdims=None, other=None):  # noqa: A001, A002
+    """max(x): the largest element; max(x, dim[, keepdim]): (values, indices) along dim, the gradient to the index
+    returned; max(x, other) or max(x, other=y) with a tensor: the elementwise maximum; max(x, axis=...): NumPy's,
+    the values only."""
+    dim, keepdim = _dim_or_other("max", args, dim, keepdim, other)
+    return _extreme("max", amax, Argmax, input, dim, keepdim, axis, keepdims)
 
 
-def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None, other=None):  # noqa: A001, A002
-    """min(x): the smallest element; min(x, dim): (values, indices) along dim; min(x, other): elementwise."""
-    return _extreme("min", amin, Argmin, input, dim if other is None else _other("min", dim, other), keepdim, axis,
-                    keepdims)
+def min(input, *args, dim=None, keepdim=False, axis=None, keepdims=None, other=None):  # noqa: A001, A002
+    """min(x): the smallest element; min(x, dim[, keepdim]): (values, indices) along dim; min(x, other):
+    elementwise."""
+    dim, keepdim = _dim_or_other("min", args, dim, keepdim, other)
+    return _extreme("min", amin, Argmin, input, dim, keepdim, axis, keepdims)
 
 
-def _other(op, dim, other):
-    """max(x, other=y): y as the tensor to compare with (a tensor, as PyTorch)."""
-    if dim is not None or not isinstance(other, Tensor):
-        raise TypeError(f"{op}: other= takes a tensor (the elementwise {op}imum), and no dim with it")
-    return other
+def _dim_or_other(op, args, dim, keepdim, other):
+    """PyTorch's overloads of max and min, as (dim, keepdim) for _extreme, where a tensor in dim's place is the
+    other operand: a tensor in second place (max(x, y)) or other=y is the elementwise operand; an int there is
+    dim, then keepdim; dim= is always a dim, even an integer tensor (max(x, dim=t) reduces, as PyTorch)."""
+    if len(args) > 2 or (args and dim is not None) or (len(args) == 2 and keepdim is not False):
+        raise TypeError(f"{op}: expected {op}(input), {op}(input, dim, keepdim=False) or {op}(input, other), got "
+                        f"{len(args)} positional arguments with dim={dim!r}, keepdim={keepdim!r}")
+    if args and isinstance(args[0], Tensor) and len(args) == 1 and other is None:
+        return args[0], keepdim
+    if args:
+        dim, keepdim = args[0], (args[1] if len(args) == 2 else keepdim)
+    if other is not None:
+        if dim is not None or not isinstance(other, Tensor):
+            raise TypeError(f"{op}: other= takes a tensor (the elementwise {op}imum), and no dim with it")
+        return other, keepdim
+    if isinstance(dim, Tensor):  # a dim given as a tensor: its integer (normalize_dim's rule)
+        dim = _tensor_dim(op, dim)
+    return dim, keepdim
+
+
+def _tensor_dim(op, dim):
+    if dim.data.dtype.kind not in "iu" or dim.data.size != 1:
+        raise TypeError(f"{op}: dim must be an int (or an integer tensor of one element), got {dim!r}")
+    return int(dim.data.item())
 
 
 def _one_dim(op, x, dim):
