@@ -60,6 +60,11 @@ def test_clip_grad_value_of_a_single_tensor_and_its_errors():
         t_utils.clip_grad_value_(t, "a")
     with pytest.raises(TypeError, match="clip_grad_value_"):
         mg_utils.clip_grad_value_(p, None)
+    (h,), (th,) = params_with_grads(mg, GRADS[:1], "float16"), params_with_grads(torch, GRADS[:1], "float16")
+    with pytest.raises(RuntimeError):  # a bound float16 cannot hold
+        t_utils.clip_grad_value_(th, 1e6)
+    with pytest.raises(RuntimeError, match="clip_grad_value_: clip_value 1000000.0 does not fit a float16"):
+        mg_utils.clip_grad_value_(h, 1e6)
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1, float("inf")])

@@ -32,7 +32,11 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     grads = [p.grad for p in parameters if p.grad is not None]
     with phase("optimizer"), no_grad():
         for g in grads:
-            g.clamp_(min=-clip_value, max=clip_value)
+            try:
+                g.clamp_(min=-clip_value, max=clip_value)
+            except RuntimeError as e:  # a bound the gradient's dtype cannot hold (1e6 for float16), as PyTorch
+                raise RuntimeError(f"clip_grad_value_: clip_value {clip_value} does not fit a {g.dtype} gradient: "
+                                   f"{e}") from None
 
 
 def parameters_to_vector(parameters):
