@@ -26,6 +26,7 @@ from ...ops.reduce import _rounded, _shifted
 from ...ops.shape import ScatterAdd
 from ...tensor import Tensor
 from ._utils import _floating
+from .distance import pairwise_distance
 
 __all__ = ["nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "soft_margin_loss", "multilabel_soft_margin_loss",
@@ -687,18 +688,6 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _margin_output(loss, reduction, single)
 
 
-def _pairwise_distance(a, b, p, eps):
-    """||a - b + eps||_p along the last dim (PyTorch's pairwise_distance)."""
-    d = a - b + eps
-    if p == 2:
-        return (d * d).sum(-1).sqrt()
-    if p == 1:
-        return d.abs().sum(-1)
-    if p == math.inf:
-        return d.abs().amax(-1)
-    return (d.abs() ** p).sum(-1) ** (1 / p)
-
-
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(0, margin + d(anchor, positive) - d(anchor, negative)) with d the p-norm distance along the last dim
@@ -711,10 +700,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                            "have the same number of dims")
     if not p > 0:
         raise RuntimeError(f"triplet_margin_loss: p must be positive, got {p}")
-    d_neg = _pairwise_distance(a, neg, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
-        d_neg = ops.minimum(d_neg, _pairwise_distance(pos, neg, p, eps))
-    return _reduce(_hinge(margin + _pairwise_distance(a, pos, p, eps) - d_neg), reduction)
+        d_neg = ops.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(_hinge(margin + pairwise_distance(a, pos, p, eps) - d_neg), reduction)
 
 
 def squared_hinge(input, target, reduction="mean"):
