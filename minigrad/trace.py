@@ -493,6 +493,9 @@ def trace(model=None, grad_norms=False):
     model: optional; module paths are then named from `model.named_modules()` (otherwise from the
     modules' attribute names as they run, the outermost module being the model, path '').
     """
+    if isinstance(model, Tensor):
+        raise TypeError("mg.trace is minigrad's op tracer (`with mg.trace() as tr: ...`), not torch.trace: for the "
+                        "sum of a matrix's diagonal call x.trace() on the tensor")
     return Tracer(model, grad_norms)
 
 

@@ -595,3 +595,9 @@ def test_attribution_after_an_exception_and_results_unchanged():
     assert {r.module for r in tr.select(phase="backward")} >= {"0", "1"}
     expected = Act()(_randn(2, 3) @ net._modules["0"].weight.T + net._modules["0"].bias)
     assert y.numpy().tobytes() == expected.numpy().tobytes()
+
+
+def test_trace_given_a_tensor_says_it_is_the_op_tracer_not_torch_trace():
+    with pytest.raises(TypeError, match=r"op tracer .* x\.trace\(\)"):
+        trace(mg.eye(3))
+    assert mg.eye(3).trace().item() == 3.0
