@@ -539,3 +539,16 @@ def test_max_with_a_tensor_dim_keyword_reduces_and_a_positional_tensor_compares(
     assert x.min(0, True).values.shape == (1, 3)
     with pytest.raises(TypeError, match="expected min\\(input\\)"):
         x.min(0, True, True)
+
+
+@pytest.mark.parametrize("dtype, value, result", [
+    ("uint8", -1, [255]), ("uint8", -0.5, None), ("uint8", -1.0, None), ("uint8", 255.0, [255]), ("uint8", 255.5, None),
+    ("int8", -128.0, [-128]), ("int8", -128.5, None), ("int8", 127.9, None), ("int8", 3.7, [3])])
+def test_a_float_fill_value_must_lie_in_the_integer_types_range_before_truncation(dtype, value, result):
+    """PyTorch lets an unsigned tensor take a negative integer (it wraps) but refuses any float outside the type's
+    range, even one that truncates into it (-0.5 into uint8, 127.9 into int8)."""
+    if result is None:
+        with pytest.raises(RuntimeError, match="cannot be converted"):
+            mg.zeros(1, dtype=dtype).fill_(value)
+    else:
+        assert mg.zeros(1, dtype=dtype).fill_(value).tolist() == result

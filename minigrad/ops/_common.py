@@ -36,7 +36,8 @@ def _number(x, dtype):
 def fill_value(op, value, dtype):
     """value (a number or a 0-d tensor) about to fill a tensor of dtype, checked as PyTorch checks a fill value: one
     the dtype cannot hold is an error, not a silent inf or garbage (masked_fill(mask, -1e9) on float16, nan into an
-    integer tensor, 300 into uint8; PyTorch lets an unsigned type take negatives down to -max, which wrap)."""
+    integer tensor, 300 into uint8; PyTorch lets an unsigned type take negative integers down to -max, which wrap,
+    but no negative float)."""
     v = value.data.item() if isinstance(value, Tensor) else value.item() if isinstance(value, np.generic) else value
     dtype = np.dtype(dtype)
     if isinstance(v, (bool, complex)) or dtype.kind not in "fiu":
@@ -45,8 +46,10 @@ def fill_value(op, value, dtype):
         bad = math.isfinite(v) and abs(v) > np.finfo(dtype).max
     else:
         info = np.iinfo(dtype)
-        lowest = -info.max if dtype.kind == "u" else info.min
-        bad = not math.isfinite(v) or not lowest <= math.trunc(v) <= info.max
+        if isinstance(v, float):  # a float must lie in the type's range before truncation (-0.5 is no uint8)
+            bad = not math.isfinite(v) or not (0 if dtype.kind == "u" else info.min) <= v <= info.max
+        else:
+            bad = not (-info.max if dtype.kind == "u" else info.min) <= v <= info.max
     if bad:
         hint = (f"; use float('-inf') for a mask, or a value within +-{float(np.finfo(dtype).max):.6g}"
                 if dtype.kind == "f" else f"; {dtype} holds {np.iinfo(dtype).min}..{np.iinfo(dtype).max}")
