@@ -798,3 +798,22 @@ def test_a_replaced_child_or_parameter_keeps_its_place_and_multi_line_reprs_are_
         def extra_repr(self):
             return "first\nsecond"
     assert repr(Two()) == "Two(\n  first\n  second\n)"
+
+
+def test_module_to_cpu_half_and_get_submodule_as_pytorch():
+    """PyTorch scripts' model.to(device), model.cpu(), model.half() and get_submodule run unchanged."""
+    m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert m.to("cpu") is m and m.cpu() is m and m.to("cpu", np.float64) is m
+    assert m[0].weight.dtype == np.float64 and m[1].running_mean.dtype == np.float64
+    m.half()
+    assert m[0].weight.dtype == np.float16 and m[1].num_batches_tracked.dtype == np.int64  # integers stay
+    assert m.to(mg.zeros(1)) is m and m[0].bias.dtype == np.float32  # a tensor's dtype
+    with pytest.raises(TypeError, match="only accepts floating point dtypes"):
+        m.to(np.int64)
+    with pytest.raises(RuntimeError, match="CPU only"):
+        m.to("cuda")
+    assert m.get_submodule("1") is m[1] and m.get_submodule("") is m
+    with pytest.raises(AttributeError, match="has no attribute `2`"):
+        m.get_submodule("2")
+    with pytest.raises(AttributeError, match="`weight` is not an nn.Module"):
+        m.get_submodule("0.weight")

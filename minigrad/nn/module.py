@@ -421,9 +421,24 @@ class Module:
             _clear_grad(p, set_to_none)
 
     # ---- dtype ------------------------------------------------------------------------------------
-    def to(self, dtype):
-        """Cast floating-point parameters and buffers to `dtype` in place (e.g. float64 for gradcheck)."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """Cast floating-point parameters and buffers in place and return self, as PyTorch's Module.to: `to(dtype)`,
+        `to(tensor)` (its dtype), `to('cpu')` (minigrad's only device: nothing moves), `to('cpu', dtype)`."""
+        from ..ops.creation import _check_device, _is_device
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.data.dtype
+            elif _is_device(arg):
+                device = arg
+            else:
+                dtype = arg
+        _check_device(device)
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to only accepts floating point dtypes, but got desired dtype="
+                            f"{dtype} (as PyTorch)")
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.data.dtype.kind == "f" and t.data.dtype != dtype:
                 t.data = t.data.astype(dtype)
@@ -436,6 +451,25 @@ class Module:
 
     def float(self):
         return self.to(np.float32)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def cpu(self):
+        """self: minigrad's modules are always on the CPU (PyTorch scripts' model.cpu() runs unchanged)."""
+        return self
+
+    def get_submodule(self, target):
+        """The submodule at the dotted path `target` ('' is self), as PyTorch's; AttributeError naming the missing
+        part."""
+        module = self
+        for part in target.split(".") if target else ():
+            child = module._modules.get(part) if isinstance(module, Module) else None
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`" if not hasattr(module, part)
+                                     else f"`{part}` is not an nn.Module")
+            module = child
+        return module
 
     # ---- state ------------------------------------------------------------------------------------
     def _named_state(self, prefix=""):
