@@ -156,6 +156,13 @@ OPS = [
     OpInfo("atan2_origin", lambda m, a, b: m.atan2(a, b),  # gradient 0 at (0, 0), not nan; second derivative nan
            fixed(lambda r: ((np.array([0.0, 1.0, 0.0, -0.0]), np.array([0.0, 0.0, -1.0, 0.0])), {}, "origin", False))),
     OpInfo("hypot", lambda m, a, b: m.hypot(a, b), binary()),
+    # nan-ignoring max and min: the gradient to input where input >= other (<= for fmin) or other is nan
+    OpInfo("fmax", lambda m, a, b: m.fmax(a, b), binary()),
+    OpInfo("fmin", lambda m, a, b: a.fmin(b), binary()),
+    OpInfo("fmax_nan_and_ties", lambda m, a, b: (m.fmax(a, b), m.fmin(a, b)),
+           fixed(lambda r: ((np.array([1.0, np.nan, 2.0, np.nan, 3.0, -1.0]), np.array([np.nan, 1.0, 2.0, np.nan, 1.0, 0.5])),
+                            {}, "nan-ties", False),
+                 lambda r: ((np.array([[np.nan, 0.5, -0.5]]), np.array([[0.1], [np.nan]])), {}, "nan-broadcast", False))),
     # exponentials, logarithms, powers, error functions
     OpInfo("exp2", lambda m, a: m.exp2(a), unary()),
     OpInfo("expm1", lambda m, a: m.expm1(a), unary()),
@@ -166,6 +173,15 @@ OPS = [
     OpInfo("reciprocal", lambda m, a: m.reciprocal(a), unary(away=(0.0,))),
     OpInfo("square", lambda m, a: m.square(a), unary()),
     OpInfo("logaddexp", lambda m, a, b: m.logaddexp(a, b), binary()),
+    OpInfo("xlogy", lambda m, a, b: m.xlogy(a, b), binary(low2=0.2, high2=3.0)),
+    OpInfo("xlogy_scalars", lambda m, a: (m.xlogy(a, 2.5), m.xlogy(2, a.abs() + 0.5), a.xlogy(a.abs() + 0.5)), unary()),
+    # 0 where x == 0 (y 0, negative or inf), nan where y is nan; gradients as PyTorch's (x: xlogy(x != 0, y), y: x / y)
+    OpInfo("xlogy_zeros_and_nan", lambda m, a, b: m.xlogy(a, b),
+           fixed(lambda r: ((np.array([0.0, 0.0, 0.0, 0.0, 1.5, -2.0, 0.0]),
+                             np.array([0.0, -1.0, np.inf, np.nan, np.nan, 0.0, 2.0])), {}, "zeros-nan", False))),
+    OpInfo("float_power", lambda m, a, b: m.float_power(a, b), binary(low=0.3, high=2.0, low2=-2.0, high2=2.0)),
+    OpInfo("float_power_scalars", lambda m, a: (m.float_power(a, 2), a.float_power(-0.5), m.float_power(1.5, a)),
+           unary(low=0.3, high=2.0)),
     OpInfo("erfc", lambda m, a: m.erfc(a), unary(-3.0, 3.0)),
     OpInfo("erfinv", lambda m, a: m.erfinv(a), unary(-0.9, 0.9)),
     OpInfo("methods_exp_log", lambda m, a: a.exp2() + a.expm1() + a.log1p() + a.square() + a.erfc() + a.rsqrt(),

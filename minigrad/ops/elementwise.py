@@ -321,6 +321,31 @@ class Minimum(Maximum):
     wins, pick = staticmethod(np.less), staticmethod(np.minimum)
 
 
+class Fmax(Op):
+    """fmax(a, b) elementwise: the larger, a nan ignored (nan only when both are). PyTorch's rule: the whole
+    gradient goes to a where a >= b or b is nan, to b elsewhere (ties go to a, not split).
+    da = g [a >= b or isnan(b)],  db = g [not (a >= b or isnan(b))]."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.like = meta(a), meta(b)
+        ctx.a_wins = ctx.op.wins(a.data, b.data) | np.isnan(b.data)
+        return ctx.op.pick(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(xp.where(ctx.a_wins, g, 0.0), ctx.like[0]) if need_a else None,
+                unbroadcast(xp.where(ctx.a_wins, 0.0, g), ctx.like[1]) if need_b else None)
+
+    wins, pick = staticmethod(np.greater_equal), staticmethod(np.fmax)
+    cost = per_element(2)
+
+
+class Fmin(Fmax):
+    """fmin(a, b) elementwise: the smaller, a nan ignored. da = g [a <= b or isnan(b)],  db = g elsewhere."""
+    wins, pick = staticmethod(np.less_equal), staticmethod(np.fmin)
+
+
 class Clip(Op):
     """min(max(a, lo), hi); lo and hi are tensors (they broadcast) or None. PyTorch's clamp_backward(_min_max):
     da = g where lo <= a <= hi (boundaries included);  dlo = g where a < lo, if lo < hi;  dhi = g where a > hi,
@@ -487,6 +512,25 @@ def maximum(input, other): return _binary(Maximum, input, other)  # noqa: A002, 
 def minimum(input, other): return _binary(Minimum, input, other)  # noqa: A002, E704
 
 
+def fmax(input, other):  # noqa: A002
+    """fmax(input, other) elementwise: max(input, other) where neither is nan, the other one where one is nan, nan
+    where both are (C's fmax; maximum propagates nan instead). The gradient goes to input where input >= other or
+    other is nan, to other elsewhere (PyTorch's rule: a tie gives it all to input)."""
+    if isinstance(input, Tensor) and input.data.dtype.kind == "c" or isinstance(other, Tensor) and \
+            other.data.dtype.kind == "c" or isinstance(input, complex) or isinstance(other, complex):
+        raise RuntimeError("fmax: not implemented for complex tensors (as in PyTorch); compare real parts instead")
+    return _binary(Fmax, input, other)
+
+
+def fmin(input, other):  # noqa: A002
+    """fmin(input, other) elementwise: min(input, other) where neither is nan, the other one where one is nan, nan
+    where both are. The gradient goes to input where input <= other or other is nan, to other elsewhere."""
+    if isinstance(input, Tensor) and input.data.dtype.kind == "c" or isinstance(other, Tensor) and \
+            other.data.dtype.kind == "c" or isinstance(input, complex) or isinstance(other, complex):
+        raise RuntimeError("fmin: not implemented for complex tensors (as in PyTorch); compare real parts instead")
+    return _binary(Fmin, input, other)
+
+
 def pow(input, exponent):  # noqa: A001 (mirrors torch.pow)
     """input ** exponent. An integer tensor to a negative Python integer is an error (as PyTorch), and so are
     bools; to a tensor of negative integers it is computed as PyTorch does (1 and -1 keep a magnitude of 1, any
@@ -643,7 +687,7 @@ def _equality(op):
 
 
 __all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "eq", "equal", "erf",
-           "exp", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
+           "exp", "fmax", "fmin", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
            "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
 # PyTorch's aliases
@@ -659,7 +703,7 @@ METHODS = {  # the Tensor's operators and methods from this family
     "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
     "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
-    "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "clip": clip, "clamp": clip,
+    "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
     "absolute": abs, "negative": neg, "multiply": mul, "subtract": sub, "greater": gt, "greater_equal": ge,
     "less": lt, "less_equal": le, "not_equal": ne,

@@ -84,6 +84,30 @@ class Logaddexp(Op):
     cost = per_element(4)
 
 
+def xlogy_array(x, y):
+    """xlogy on NumPy arrays: x log(y), 0 where x == 0, nan where y is nan (in x and y's common dtype)."""
+    dtype = np.result_type(x, y)
+    return np.where(np.isnan(y), y, np.where(x == 0, 0, x * np.log(y))).astype(dtype, copy=False)
+
+
+class Xlogy(Op):
+    """x log(y), 0 where x == 0 (even where log(y) is -inf or nan), nan where y is nan. PyTorch's rules:
+    dx = xlogy(g, y), but 0 where x == 0 and y <= 0;  dy = g x / y."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xlogy_array(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (unbroadcast(xp.where((a == 0) & (b <= 0), 0.0, xp.xlogy(g, b)), meta_of(a)) if need_a else None,
+                unbroadcast(g * a / b, meta_of(b)) if need_b else None)
+
+    cost = per_element(4)
+
+
 def exp2(input): return _floating(Exp2, input)  # noqa: A002, E704
 def expm1(input): return _floating(Expm1, input)  # noqa: A002, E704
 def log2(input): return _floating(Log2, input)  # noqa: A002, E704
@@ -106,5 +130,35 @@ def logaddexp(input, other):  # noqa: A002
     return _binary(Logaddexp, input, other)
 
 
-__all__ = ["erfc", "erfinv", "exp2", "expm1", "log1p", "log2", "log10", "logaddexp", "reciprocal", "rsqrt", "square"]
+def xlogy(input, other):  # noqa: A002
+    """input * log(other), with PyTorch's conventions: 0 where input == 0 (also where other is 0 or negative), nan
+    where other is nan. Either argument may be a Python number; integers and bools give the default float."""
+    return _binary(Xlogy, input, other, floating=True)
+
+
+def float_power(input, exponent):  # noqa: A002
+    """input ** exponent computed in double precision, as torch.float_power: both operands are cast to float64
+    (complex128 when either is complex) and the result keeps that dtype. The gradient comes back to each
+    input in its own dtype (through the cast)."""
+    from ..tensor import Tensor
+    cplx = any(isinstance(x, complex) or isinstance(x, Tensor) and x.data.dtype.kind == "c" for x in (input, exponent))
+    dtype = np.complex128 if cplx else np.float64
+
+    def wide(x):
+        if isinstance(x, Tensor):
+            return x if x.data.dtype == dtype else x.astype(dtype)
+        if isinstance(x, (bool, int, float, complex, np.number)):
+            return x
+        return Tensor._wrap(np.asarray(x, dtype=dtype))
+    base, exp = wide(input), wide(exponent)
+    if not isinstance(base, Tensor) and not isinstance(exp, Tensor):
+        raise TypeError(f"float_power: needs a tensor as input or exponent, got {type(input).__name__} and "
+                        f"{type(exponent).__name__}; wrap one, e.g. mg.tensor({input!r})")
+    if not isinstance(base, Tensor):
+        base = Tensor._wrap(np.asarray(base, dtype=dtype))
+    return pow(base, exp)
+
+
+__all__ = ["erfc", "erfinv", "exp2", "expm1", "log1p", "log2", "log10", "logaddexp", "reciprocal", "rsqrt", "square",
+           "float_power", "xlogy"]
 METHODS = {name: globals()[name] for name in __all__}

@@ -20,7 +20,8 @@ import numpy as np
 from ..tensor import Tensor
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tanh", "abs", "sign", "sigmoid", "relu", "erf", "where",
-           "maximum", "minimum", "broadcast_to", "permute_dims", "clip", "apply", "is_tensor"]
+           "maximum", "minimum", "broadcast_to", "permute_dims", "clip", "apply", "is_tensor",
+           "xlogy"]
 
 
 def is_tensor(*xs):
@@ -89,6 +90,15 @@ def minimum(a, b):
         from .elementwise import minimum as mg_minimum
         return mg_minimum(a, b)
     return np.minimum(a, b)
+
+
+def xlogy(x, y):
+    """x log(y), 0 where x == 0, nan where y is nan (torch.xlogy)."""
+    if is_tensor(x, y):
+        from .exp_log import xlogy as mg_xlogy
+        return mg_xlogy(x, y)
+    from .exp_log import xlogy_array
+    return xlogy_array(np.asarray(x), np.asarray(y))
 
 
 def clip(x, lo=None, hi=None):
