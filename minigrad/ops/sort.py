@@ -10,7 +10,7 @@ stable sort gives (mode: the last occurrence of the smallest most frequent value
 import numpy as np
 
 from ..tensor import Tensor
-from ._common import lift, normalize_dim, per_input_element
+from ._common import lift, normalize_dim, per_input_element, promote
 from .elementwise import Op, _not_for
 from .reduce import ValuesIndices, _selected, take_along
 
@@ -94,6 +94,38 @@ class Unique(Op):
         if part == "values":
             return values
         return (inverse.reshape(x.shape) if dim is None else inverse.reshape(-1)) if part == "inverse" else counts
+
+    cost = per_input_element(1)
+
+
+class Searchsorted(Op):
+    """For each value, the index where it would be inserted into its row of sorted_sequence to keep it sorted:
+    the first i with seq[i] >= value (right: seq[i] > value). PyTorch's binary search, run on every value at
+    once (so a nan in the sequence or the values gives PyTorch's index); int64 or int32, no gradient."""
+    @staticmethod
+    def forward(ctx, seq, values, sorter, right, out_int32):
+        sq, v = seq.data, values.data
+        n = sq.shape[-1]
+        dtype = np.int32 if out_int32 else np.int64
+        if n == 0 or v.size == 0:
+            return np.zeros(v.shape, dtype)
+        rows = sq.reshape(-1, n)                                          # (B, n); B = 1 for a 1-d sequence
+        vals = v.reshape(rows.shape[0], -1) if sq.ndim > 1 else v.reshape(1, -1)
+        order = None if sorter is None else sorter.data.reshape(rows.shape)
+        start = np.zeros(vals.shape, np.int64)
+        end = np.full(vals.shape, n, np.int64)
+        active = start < end
+        while active.any():
+            mid = start + (end - start) // 2
+            at = np.minimum(mid, n - 1)
+            if order is not None:
+                at = np.take_along_axis(order, at, axis=1)
+            mid_val = np.take_along_axis(rows, at, axis=1)
+            go_right = ~(mid_val > vals) if right else ~(mid_val >= vals)
+            start = np.where(active & go_right, mid + 1, start)
+            end = np.where(active & ~go_right, mid, end)
+            active = start < end
+        return start.reshape(v.shape).astype(dtype)
 
     cost = per_input_element(1)
 
@@ -191,6 +223,62 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out if len(out) > 1 else out[0]
 
 
-__all__ = ["argsort", "kthvalue", "mode", "msort", "sort", "topk", "unique"]
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """The indices i where `values` would be inserted into `sorted_sequence` to keep it sorted (torch.searchsorted):
+    left (default): seq[i-1] < v <= seq[i];  right=True or side='right': seq[i-1] <= v < seq[i].
+    A 1-d sequence serves values of any shape (or a Python number: a 0-d result); an N-d sequence is searched row
+    by row: its first N-1 dims must equal those of values. sorter: int64 indices that sort an unsorted sequence
+    along its last dim (argsort's). int64 indices (int32 with out_int32=True), no gradient."""
+    op = "searchsorted"
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"{op}(): side can only be 'left' or 'right' but got {side!r}")
+        if right and side == "left":
+            raise RuntimeError(f"{op}(): side and right can't be set to opposites, got side='left' while right=True "
+                               "(as PyTorch); pass only one of them")
+        right = side == "right"
+    seq = lift(sorted_sequence)
+    scalar = not isinstance(values, Tensor)
+    vals = lift(values)
+    if seq.ndim == 0:
+        raise RuntimeError(f"{op}(): boundaries tensor should be 1 dimension or more, but got a 0-d tensor; make it "
+                           "1-d, e.g. seq.reshape(1)")
+    if vals.ndim == 0 and seq.ndim != 1:
+        raise RuntimeError(f"{op}(): input value can be a scalar only when boundaries tensor dimension is 1, but got "
+                           f"a boundaries tensor of shape {seq.shape}; give values of shape {seq.shape[:-1]} + (k,)")
+    if seq.ndim > 1 and seq.shape[:-1] != vals.shape[:-1]:
+        raise RuntimeError(f"{op}(): boundaries tensor should be 1 dimension or the first N-1 dimensions of boundaries "
+                           f"tensor and input value tensor must match, but got boundaries of shape {seq.shape} and "
+                           f"values of shape {vals.shape} (as PyTorch; no broadcasting)")
+    (s_cmp, v_cmp), dtype = promote(seq.detach(), vals.detach() if not scalar else values)
+    if dtype.kind in "bc":
+        raise NotImplementedError(f"{op}(): not implemented for {dtype} (as in PyTorch); convert first, e.g. x.float()")
+    if sorter is not None:
+        sorter = lift(sorter)
+        if sorter.data.dtype != np.int64:
+            raise RuntimeError(f"{op}(): sorter must be a tensor of int64 (long) dtype but got {sorter.data.dtype}; "
+                               "use argsort's indices, or sorter.long()")
+        if sorter.shape != seq.shape:
+            raise RuntimeError(f"{op}(): boundary and sorter must have the same size, but got boundaries of shape "
+                               f"{seq.shape} and sorter of shape {sorter.shape}")
+        if sorter.size and (sorter.data.min() < 0 or sorter.data.max() >= seq.shape[-1]):
+            raise RuntimeError(f"{op}(): sorter index out of range: its entries must lie in [0, {seq.shape[-1]}) "
+                               f"(the last dim of the boundaries), got [{sorter.data.min()}, {sorter.data.max()}]")
+    s_cmp, v_cmp = (t if t.data.dtype == dtype else t.astype(dtype) for t in (s_cmp, v_cmp))
+    return Searchsorted.apply(s_cmp, v_cmp, sorter, bool(right), bool(out_int32))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002
+    """The index of the bucket each element of input falls in, given 1-d sorted `boundaries` (torch.bucketize):
+    right=False: boundaries[i-1] < x <= boundaries[i];  right=True: boundaries[i-1] <= x < boundaries[i]. It is
+    searchsorted(boundaries, input, right=right). int64 indices (int32 with out_int32=True), no gradient."""
+    b = lift(boundaries)
+    if b.ndim != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got dim({b.ndim}) (shape "
+                           f"{b.shape}); flatten it or use searchsorted for row-wise boundaries")
+    return searchsorted(b, input, out_int32=out_int32, right=right)
+
+
+__all__ = ["argsort", "bucketize", "kthvalue", "mode", "msort", "searchsorted", "sort", "topk", "unique"]
 METHODS = {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue, "mode": mode,
            "unique": unique}
