@@ -17,6 +17,14 @@ def _rows(name, fn, *samples, **kwargs):
 
 
 OPS = [
+    _rows("atleast_1d_2d_3d", lambda m, a: (m.atleast_1d(a), m.atleast_2d(a), m.atleast_3d(a)),
+          lambda r: ((uniform(r, ()),), {}, "0-d"), lambda r: ((uniform(r, (3,)),), {}, "1-d"),
+          lambda r: ((uniform(r, (2, 3)),), {}, "2-d"), lambda r: ((uniform(r, (2, 3, 2)),), {}, "3-d"),
+          lambda r: ((uniform(r, (0,)),), {}, "empty"), lambda r: ((uniform(r, (0, 2)),), {}, "empty-2d"),
+          lambda r: ((noncontiguous(uniform(r, (3, 4))),), {}, "noncontig")),
+    _rows("atleast_tuples", lambda m, a, b, c: (m.atleast_3d(a, b, c) + m.atleast_2d((a, b)) + m.atleast_1d([c, a])
+                                                + m.atleast_1d((b,)) + m.atleast_2d()),
+          lambda r: ((uniform(r, ()), uniform(r, (4,)), uniform(r, (2, 3))), {}, "mixed")),
     _rows("flip", lambda m, a, **k: m.flip(a, k["dims"]),
           lambda r: ((uniform(r, (2, 3, 4)),), {"dims": (0, -1)}, "two-dims"),
           lambda r: ((uniform(r, ()),), {"dims": (0,)}, "0-d"),

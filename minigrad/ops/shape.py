@@ -570,7 +570,41 @@ def pad(input, pad_width, value=0.0):  # noqa: A002
     return Pad.apply(lift(input), pad_width, value)
 
 
-__all__ = ["broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
+def _atleast(op, shape_of, tensors):
+    """One tensor: it with at least n dims; several, or one tuple or list of them: a tuple, each so reshaped."""
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) else tensors
+    out = []
+    for x in items:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}(): expected tensors (or one tuple of tensors), got {type(x).__name__}; wrap it, "
+                            f"e.g. mg.tensor({x!r})")
+        new = shape_of(x.shape)
+        out.append(x if new == x.shape else reshape(x, new))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 dim: a 0-d tensor becomes shape (1,); others are returned as they are.
+    One tensor gives a tensor; several (or one tuple of them) a tuple. A view: the gradient flows through."""
+    return _atleast("atleast_1d", lambda s: s if len(s) >= 1 else (1,), tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 dims: () -> (1, 1), (n,) -> (1, n) (the new dim in front, as PyTorch and
+    NumPy); others as they are. One tensor gives a tensor; several (or one tuple of them) a tuple."""
+    return _atleast("atleast_2d", lambda s: s if len(s) >= 2 else (1,) * (2 - len(s)) + tuple(s), tensors)
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least 3 dims: () -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1) (PyTorch's and
+    NumPy's placement); others as they are. One tensor gives a tensor; several (or one tuple of them) a tuple."""
+    def shape_of(s):
+        return {0: (1, 1, 1), 1: (1,) + tuple(s) + (1,), 2: tuple(s) + (1,)}.get(len(s), s)
+    return _atleast("atleast_3d", shape_of, tensors)
+
+
+__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
            "getitem", "index_put", "pad", "permute", "reshape", "split", "squeeze", "stack", "t", "transpose", "unbind",
            "unsqueeze", "view"]
 METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
