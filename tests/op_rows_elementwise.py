@@ -297,5 +297,6 @@ DTYPE_BINARY.update({
     "div_floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
     "floordiv_op": lambda m, a, b: a // b, "mod_op": lambda m, a, b: a % b, "and_op": lambda m, a, b: a & b,
     "lshift_op": lambda m, a, b: a << b, "lerp": lambda m, a, b: m.lerp(a, b, 0.5),
+    "xlogy": lambda m, a, b: m.xlogy(a, b), "float_power": lambda m, a, b: m.float_power(a, b),
     "clamp_tensor_min": lambda m, a, b: m.clamp(a, min=b), "clamp_max_fn": lambda m, a, b: m.clamp_max(a, b), "clamp_tensor_both": lambda m, a, b: m.clamp(a, b, b),
 })

@@ -176,6 +176,23 @@ class Median(MaxAll):
     pick = staticmethod(_lower_median)
 
 
+def _lower_nanmedian(data, axis, keepdims):
+    """The lower of the two middle values of the non-nan values of data (nan when there are none)."""
+    flat = np.sort(data, axis=None)
+    if data.dtype.kind == "f":
+        flat = flat[: flat.size - int(np.count_nonzero(flat != flat))]  # nan sorts last
+        if not flat.size:
+            return np.full((1,) * data.ndim if keepdims else (), np.nan, data.dtype)
+    return _lower_median(flat, None, False).reshape((1,) * data.ndim if keepdims else ())
+
+
+class Nanmedian(MaxAll):
+    """The lower median of the non-nan elements (as PyTorch).   dx = g shared equally by the elements equal to it
+    (by the nans when every element is nan)."""
+    name = "nanmedian"
+    pick = staticmethod(_lower_nanmedian)
+
+
 class Logsumexp(Op):
     """log(sum(exp(x), dims)), computed as m + log(sum(exp(x - m))); -inf for an empty reduction.
     dx = g softmax(x)."""
@@ -678,9 +695,22 @@ def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa
     return Median.apply(x, tuple(range(x.ndim)), False)
 
 
+def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+    """median ignoring nan: nanmedian(x) is the lower of the two middle values of the non-nan elements (the
+    ((k - 1) // 2)-th smallest of the k non-nan values; nan when all are nan), its gradient shared by the elements
+    equal to it; nanmedian(x, dim): (values, indices) along dim, the gradient to the selected element. Ties pick the
+    element a stable sort puts there; a slice of nans only gives nan at index 0 (PyTorch's index there depends on
+    its selection algorithm)."""
+    x = _not_for("nanmedian", lift(input), "b")
+    if dim is not None or axis is not None:
+        from .sort import nanmedian_along
+        return nanmedian_along(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
+    return Nanmedian.apply(x, tuple(range(x.ndim)), False)
+
+
 __all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax", "max",
-           "mean", "median", "min", "nanmean", "nansum", "prod", "softmax", "std", "std_mean", "sum", "var", "var_mean"]
+           "mean", "median", "min", "nanmean", "nanmedian", "nansum", "prod", "softmax", "std", "std_mean", "sum", "var", "var_mean"]
 METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
            "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin,
            "prod": prod, "nansum": nansum, "nanmean": nanmean, "all": all, "any": any, "count_nonzero": count_nonzero,
-           "median": median, "aminmax": aminmax}
+           "median": median, "aminmax": aminmax, "nanmedian": nanmedian}

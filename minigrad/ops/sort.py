@@ -65,6 +65,17 @@ class MedianIndex(Kthvalue):
         return np.where(nans > 0, n - nans, (n - 1) // 2)
 
 
+class NanmedianIndex(Kthvalue):
+    """The index of the lower median of the non-nan values along dim (index 0 of an all-nan slice), kept as a
+    size-1 dim; int64, no gradient."""
+    name = "nanmedian_index"
+
+    @staticmethod
+    def position(data, axis, k):
+        valid = data.shape[axis] - np.sum(data != data, axis=axis)
+        return np.maximum(valid - 1, 0) // 2
+
+
 class ModeIndex(Op):
     """The index of the most frequent value along dim (the smallest of equally frequent ones; its last occurrence,
     as PyTorch on the CPU), kept as a size-1 dim; int64, no gradient."""
@@ -199,6 +210,13 @@ def median_along(x, dim, keepdim):
     d = normalize_dim(dim, x.ndim, "median")
     _nonempty_dim("median", x, d)
     return _selected(x, d, _indices(MedianIndex, x, d), keepdim)
+
+
+def nanmedian_along(x, dim, keepdim):
+    """nanmedian(x, dim): (values, indices) of the lower median of the non-nan values along dim."""
+    d = normalize_dim(dim, x.ndim, "nanmedian")
+    _nonempty_dim("nanmedian", x, d)
+    return _selected(x, d, _indices(NanmedianIndex, x, d), keepdim)
 
 
 def mode(input, dim=-1, keepdim=False, *, axis=None):  # noqa: A002
