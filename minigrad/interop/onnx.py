@@ -569,6 +569,54 @@ def _hardtanh(g, m, x, inputs, out):
     return _clip(g, x, m.min_val, m.max_val)
 
 
+@_layer(mnn.Threshold)
+def _threshold(g, m, x, inputs, out):
+    """x where x > threshold, else value."""
+    return g.node("Where", [g.node("Greater", [x, g.const(np.asarray(float(m.threshold)))]), x,
+                            g.const(np.asarray(float(m.value)))])
+
+
+@_layer(mnn.Hardshrink)
+def _hardshrink(g, m, x, inputs, out):
+    """x where |x| > lambd, else 0."""
+    return g.node("Where", [g.node("Greater", [g.node("Abs", [x]), g.const(np.asarray(float(m.lambd)))]), x,
+                            g.const(np.asarray(0.0))])
+
+
+@_layer(mnn.Softshrink)
+def _softshrink(g, m, x, inputs, out):
+    """x - lambd above lambd, x + lambd below -lambd, else 0 (ONNX's Shrink with bias = lambd)."""
+    return g.node("Shrink", [x], lambd=float(m.lambd), bias=float(m.lambd))
+
+
+@_layer(mnn.CosineSimilarity)
+def _cosine_similarity(g, m, x, inputs, out):
+    """sum_dim (x1 / max(||x1||, eps)) (x2 / max(||x2||, eps)), as F.cosine_similarity (inputs broadcast)."""
+    d = int(m.dim) % max(out.ndim + 1, 1)
+    eps = g.const(np.asarray(float(m.eps)))
+
+    def unit(name):
+        norm = g.node("Sqrt", [_reduce(g, "ReduceSum", g.node("Mul", [name, name]), [d])])
+        return g.node("Div", [name, g.node("Max", [norm, eps])])
+    return _reduce(g, "ReduceSum", g.node("Mul", [unit(x), unit(g.name_of(inputs[1]))]), [d], keep=False)
+
+
+@_layer(mnn.PairwiseDistance)
+def _pairwise_distance(g, m, x, inputs, out):
+    """|| x1 - x2 + eps ||_p over the last dim (p > 0 or inf, as F.pairwise_distance)."""
+    p, axis = float(m.norm), max(inputs[0].ndim, inputs[1].ndim) - 1
+    if axis < 0 or not p > 0:
+        _fail(g, f"PairwiseDistance with p={p} or 0-d inputs", "p > 0 over a last dim is exported")
+    diff = g.node("Add", [g.node("Sub", [x, g.name_of(inputs[1])]), g.const(np.asarray(float(m.eps)))])
+    keep = bool(m.keepdim)
+    if p == 2.0:
+        return g.node("Sqrt", [_reduce(g, "ReduceSum", g.node("Mul", [diff, diff]), [axis], keep)])
+    if p in (1.0, math.inf):
+        return _reduce(g, "ReduceSum" if p == 1.0 else "ReduceMax", g.node("Abs", [diff]), [axis], keep)
+    powered = g.node("Pow", [g.node("Abs", [diff]), g.const(np.asarray(p))])
+    return g.node("Pow", [_reduce(g, "ReduceSum", powered, [axis], keep), g.const(np.asarray(1 / p))])
+
+
 @_layer(mnn.SiLU)
 def _silu(g, m, x, inputs, out):
     return g.node("Mul", [x, g.node("Sigmoid", [x])])
