@@ -141,6 +141,28 @@ class Searchsorted(Op):
     cost = per_input_element(1)
 
 
+class UniqueConsecutive(Op):
+    """The first element (slice along dim) of every run of equal consecutive ones (or, as `part`, the inverse
+    indices or the run lengths); nan never equals nan, so each nan starts a run (as PyTorch); no gradient."""
+    name = "unique_consecutive"
+
+    @staticmethod
+    def forward(ctx, x, dim, part):
+        data = x.data.reshape(-1) if dim is None else np.moveaxis(x.data, dim, 0)
+        n = data.shape[0]
+        rows = data.reshape(n, int(np.prod(data.shape[1:])))
+        starts = np.ones(n, bool)
+        starts[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+        if part == "values":
+            return data[starts] if dim is None else np.moveaxis(data[starts], 0, dim)
+        if part == "inverse":
+            inverse = np.cumsum(starts) - 1
+            return inverse.reshape(x.shape) if dim is None else inverse
+        return np.diff(np.append(np.flatnonzero(starts), n)).astype(np.int64)
+
+    cost = per_input_element(1)
+
+
 # ---- the functions users call ------------------------------------------------------------------
 def _indices(op, x, d, *params):
     """op's int64 indices along dim d (a 0-d x counts as one element; its indices come back 0-d)."""
@@ -297,6 +319,25 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002
     return searchsorted(b, input, out_int32=out_int32, right=right)
 
 
-__all__ = ["argsort", "bucketize", "kthvalue", "mode", "msort", "searchsorted", "sort", "topk", "unique"]
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """input with every run of equal consecutive elements collapsed to one (torch.unique_consecutive; a 1-d result
+    for dim=None, as PyTorch flattens first); with dim, runs of equal consecutive slices along dim. return_inverse:
+    the run each element (slice) belongs to, of input's shape (of shape (n,) with dim); return_counts: each run's
+    length. nan never equals nan, so every nan is its own run. A tensor, or a tuple when either is asked for; no
+    gradient (as unique: PyTorch marks the values as requiring grad, then has no derivative)."""
+    x = lift(input)
+    d = None if dim is None else normalize_dim(dim, x.ndim, "unique_consecutive")
+    if d is not None and x.ndim == 0:
+        raise IndexError("unique_consecutive: a 0-d tensor has no dim to compare slices along; leave dim=None")
+    if d is not None and x.shape[d] > 0 and x.size == 0:
+        raise RuntimeError(f"unique_consecutive: input of shape {x.shape} has a 0-sized dim other than dim={d}: "
+                           "its slices are empty and cannot be compared (as PyTorch); pick a dim of size 0 or leave "
+                           "dim=None")
+    parts = ["values"] + ["inverse"] * bool(return_inverse) + ["counts"] * bool(return_counts)
+    out = tuple(UniqueConsecutive.apply(x.detach(), d, part) for part in parts)
+    return out if len(out) > 1 else out[0]
+
+
+__all__ = ["argsort", "bucketize", "kthvalue", "mode", "msort", "searchsorted", "sort", "topk", "unique", "unique_consecutive"]
 METHODS = {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue, "mode": mode,
-           "unique": unique}
+           "unique": unique, "unique_consecutive": unique_consecutive}
