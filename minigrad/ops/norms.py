@@ -264,5 +264,65 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):  # noqa: A002
     return vector_norm(x, 2.0 if p is None else p, dims, keepdim, dtype=dtype)
 
 
-__all__ = ["norm"]
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between every row of x1 (..., P, M) and every row of x2 (..., R, M), torch.cdist:
+
+        out[..., i, j] = || x1[..., i, :] - x2[..., j, :] ||_p        (shape (..., P, R); batch dims broadcast)
+
+    p >= 0: inf the largest |difference|, 0 the number of differing entries. Gradients are PyTorch's: 0 where a
+    distance is 0 (p = 2 and p < 1 included), sign(diff) |diff|^(p-1) / dist^(p-1) elsewhere; for p = inf every
+    entry whose |difference| equals the distance gets the whole gradient (ties are not split); p = 0 has a zero
+    gradient. Second derivatives are available here (PyTorch has none for cdist).
+
+    Deliberate difference: the differences are always computed directly; compute_mode is checked but PyTorch's
+    matrix-product shortcut for p = 2 (||a||^2 + ||b||^2 - 2 a.b, used from 25 rows on) is never taken, so results
+    can differ from PyTorch's in the last digits there (ours do not lose precision to cancellation).
+    Errors (PyTorch's classes): fewer than 2 dims, different numbers of columns, p < 0, non-floating or float16
+    inputs, inputs of different dtypes or batch dims that do not broadcast: RuntimeError."""
+    op = "cdist"
+    a, b = lift(x1), lift(x2)
+    for name, t in (("x1", a), ("x2", b)):
+        if t.ndim < 2:
+            raise RuntimeError(f"{op} only supports at least 2-d tensors (rows of points), {name} has shape {t.shape}; "
+                               f"give it a row dim, e.g. {name}.unsqueeze(0)")
+    for name, t in (("x1", a), ("x2", b)):
+        if t.data.dtype.kind != "f":
+            raise RuntimeError(f"{op} only supports floating-point dtypes, {name} is {t.data.dtype}; convert first, "
+                               f"e.g. {name}.float()")
+        if t.data.dtype == np.float16:
+            raise NotImplementedError(f"{op}: not implemented for float16 (as in PyTorch); use {name}.float()")
+    if a.data.dtype != b.data.dtype:
+        raise RuntimeError(f"{op}: x1 and x2 must have the same dtype (PyTorch does not promote here), got "
+                           f"{a.data.dtype} and {b.data.dtype}; convert one, e.g. x2.to(x1.dtype)")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"{op}: x1 and x2 must have the same number of columns, got x1 of shape {a.shape} and x2 "
+                           f"of shape {b.shape}")
+    if isinstance(p, (bool, str)) or not isinstance(p, numbers.Real):
+        raise TypeError(f"{op}: p must be a real number, got {p!r}")
+    if not p >= 0:
+        raise RuntimeError(f"{op} only supports non-negative p values, got p={p}")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{op}: {compute_mode!r} is not a valid value for compute_mode; one of {_CDIST_MODES}")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"{op}: the batch dims of x1 {a.shape[:-2]} and x2 {b.shape[:-2]} (all but the last two) "
+                           "do not broadcast together") from None
+    diff = a.unsqueeze(-2) - b.unsqueeze(-3)                  # (..., P, R, M)
+    if a.shape[-1] == 0:                                      # no columns: every distance is 0
+        return diff.sum(-1)
+    p = float(p)
+    if p == math.inf:  # PyTorch's rule: the whole gradient to every entry at the maximum (no split among ties)
+        size = diff.abs()
+        top = amax(size.detach(), dim=-1)
+        at_top = size * Tensor._wrap(size.data == np.expand_dims(top.data, -1))
+        picked = at_top.sum(-1)
+        return top + (picked - picked.detach())               # the value of top, exactly; the gradient of picked
+    return vector_norm(diff, p, dim=-1)
+
+
+__all__ = ["cdist", "norm"]
 METHODS = {"norm": norm}
