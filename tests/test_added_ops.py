@@ -17,6 +17,7 @@ NAMES = ["fmax", "fmin", "xlogy", "float_power", "searchsorted", "bucketize", "a
 def test_function_and_method_exist_where_pytorchs_do(name):
     assert callable(getattr(mg, name))
     assert hasattr(mg.Tensor, name) == hasattr(torch.Tensor, name), name
+    assert hasattr(mg.Tensor, name + "_") == hasattr(torch.Tensor, name + "_"), name + "_"
 
 
 BAD_CALLS = {
@@ -41,6 +42,7 @@ BAD_CALLS = {
     "unique_consecutive_dim_range": lambda m: m.unique_consecutive(m.ones(2, 3), dim=-3),
     "unique_consecutive_0d_dim": lambda m: m.unique_consecutive(m.tensor(1.0), dim=0),
     "unique_consecutive_empty_slices": lambda m: m.unique_consecutive(m.zeros(2, 0), dim=0),
+    "float_power_in_place_float32": lambda m: m.tensor([2.0]).float_power_(2),
     "cdist_1d": lambda m: m.cdist(m.ones(3), m.ones(2, 3)),
     "cdist_columns": lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4)),
     "cdist_negative_p": lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3), p=-1.0),

@@ -366,13 +366,26 @@ def variant(method, name):
     return inplace_method
 
 
+def float_power_(self, exponent):
+    """In place: self <- self.float_power(exponent). As PyTorch, self must already have the result's dtype
+    (float64, or complex128 when a complex number is involved): the double-precision result is not rounded back."""
+    from .exp_log import float_power
+    wide = np.complex128 if self.data.dtype.kind == "c" or isinstance(exponent, complex) or \
+        isinstance(exponent, Tensor) and exponent.data.dtype.kind == "c" else np.float64
+    if self.data.dtype != wide:
+        raise RuntimeError(f"float_power_: the base has dtype {self.data.dtype} but the operation's result requires "
+                           f"dtype {np.dtype(wide)} (as PyTorch); use x.float_power(e) or convert x first, e.g. "
+                           "x.double()")
+    return update(self, "float_power_", float_power, (exponent,))
+
+
 # PyTorch's in-place variants of Tensor methods (x.sigmoid_()), and the augmented operators that use them
 VARIANTS = ("abs", "neg", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "square",
             "sin", "cos", "tan", "sinh", "cosh", "tanh", "asin", "acos", "atan", "sigmoid", "relu", "erf", "erfc",
             "floor", "ceil", "round", "trunc", "frac", "sign", "pow", "clip", "fmod", "remainder", "floor_divide",
             "lerp", "atan2", "hypot", "copysign", "nan_to_num", "bitwise_and", "bitwise_or", "bitwise_xor",
             "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or", "logical_xor",
-            "logical_not", "maximum", "minimum", "clamp_min", "clamp_max")
+            "logical_not", "maximum", "minimum", "clamp_min", "clamp_max", "xlogy")
 OPERATORS = {"__ifloordiv__": "floor_divide_", "__imod__": "remainder_", "__ipow__": "pow_", "__iand__": "bitwise_and_",
              "__ior__": "bitwise_or_", "__ixor__": "bitwise_xor_", "__ilshift__": "bitwise_left_shift_",
              "__irshift__": "bitwise_right_shift_"}
@@ -384,6 +397,6 @@ METHODS = {
     "scatter_reduce_": scatter_reduce_, "index_put_": index_put_,
     # x += y is in place with and without grad (as PyTorch); Python rebinds x to the same tensor
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "copy_": copy_, "fill_": fill_, "zero_": zero_,
-    "clamp_": clamp_, "__setitem__": setitem,
+    "clamp_": clamp_, "__setitem__": setitem, "float_power_": float_power_,
     "__iadd__": add_, "__isub__": sub_, "__imul__": mul_, "__itruediv__": div_,
 }
