@@ -103,3 +103,20 @@ def test_searchsorted_and_unique_consecutive_carry_no_gradient():
     x = mg.tensor([1.0, 1.0, 2.0], requires_grad=True)
     assert not mg.searchsorted(x, x).requires_grad
     assert not mg.unique_consecutive(x).requires_grad
+
+
+def test_deliberate_differences_are_pinned():
+    # a Python number where PyTorch's parser insists on a tensor is promoted like any other operand
+    assert mg.fmax(mg.tensor([1, 5]), 2).numpy().tolist() == [2, 5]
+    assert mg.fmin(mg.tensor([np.nan, 1.0]), 0.5).numpy().tolist() == [0.5, 0.5]
+    # a slice of nans only: nan at index 0
+    r = mg.nanmedian(mg.tensor([[np.nan, np.nan, np.nan, np.nan], [1.0, np.nan, 0.0, 2.0]]), dim=1)
+    assert np.isnan(r.values.numpy()[0]) and r.indices.numpy().tolist() == [0, 0]
+    # cdist: second derivatives exist (PyTorch has none); compute_mode is accepted and the differences computed
+    x = mg.tensor(np.arange(60.0).reshape(30, 2) / 7, requires_grad=True)
+    y = mg.tensor(np.arange(60.0).reshape(30, 2) / 7 + 0.25)
+    d = mg.cdist(x, y, compute_mode="use_mm_for_euclid_dist")
+    g, = mg.grad([d.sum()], [x], create_graph=True)
+    h, = mg.grad([(g * g).sum()], [x])
+    assert h.shape == (30, 2) and np.all(np.isfinite(h.numpy()))
+    np.testing.assert_allclose(d.numpy(), np.sqrt(((x.numpy()[:, None] - y.numpy()[None]) ** 2).sum(-1)), rtol=1e-6)
