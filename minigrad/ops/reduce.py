@@ -695,7 +695,7 @@ def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa
     return Median.apply(x, tuple(range(x.ndim)), False)
 
 
-def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+def nanmedian(input, dim=None, keepdim=None, *, axis=None, keepdims=None):  # noqa: A002
     """median ignoring nan: nanmedian(x) is the lower of the two middle values of the non-nan elements (the
     ((k - 1) // 2)-th smallest of the k non-nan values; nan when all are nan), its gradient shared by the elements
     equal to it; nanmedian(x, dim): (values, indices) along dim, the gradient to the selected element. Ties pick the
@@ -704,7 +704,10 @@ def nanmedian(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # n
     x = _not_for("nanmedian", lift(input), "b")
     if dim is not None or axis is not None:
         from .sort import nanmedian_along
-        return nanmedian_along(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
+        return nanmedian_along(x, dim if axis is None else axis, bool(keepdim if keepdims is None else keepdims))
+    if keepdim is not None or keepdims is not None:
+        raise TypeError("nanmedian(): keepdim needs a dim (as PyTorch); give one, e.g. nanmedian(x, dim=-1, "
+                        "keepdim=True), or leave keepdim out for the median of every element")
     return Nanmedian.apply(x, tuple(range(x.ndim)), False)
 
 
