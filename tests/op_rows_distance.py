@@ -96,8 +96,8 @@ OPS = [
                  # PyTorch's conventions: 0 at a zero distance; for inf, the whole gradient to each tied entry
                  lambda r: ((np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0], [3.0, -1.0, 0.5]]),
                              np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 1.0]])), {}, "zero-distance", False),
-                 lambda r: ((np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]]), np.array([[0.0, 1.0, 2.0], [2.0, 2.0, 0.0]])),
-                            {"p": 0.5}, "zero-distance-p0.5", False),
+                 lambda r: ((np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]]),
+                             np.array([[0.0, 1.0, 2.0], [2.0, 2.0, 0.0]])), {"p": 0.5}, "zero-distance-p0.5", False),
                  lambda r: ((np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0], [3.0, -1.0, 0.5]]),
                              np.array([[0.0, 1.0, 2.0], [1.0, 2.0, 0.0]])), {"p": float("inf")}, "inf-ties", False)),
            gradgrad=False),

@@ -686,9 +686,9 @@ def _equality(op):
     return method
 
 
-__all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "eq", "equal", "erf",
-           "exp", "fmax", "fmin", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne", "neg", "positive", "pow",
-           "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
+__all__ = ["abs", "add", "astype", "clamp", "clamp_max", "clamp_min", "clip", "cos", "div", "divide", "eq", "equal",
+           "erf", "exp", "fmax", "fmin", "ge", "gt", "le", "lerp", "log", "lt", "maximum", "minimum", "mul", "ne",
+           "neg", "positive", "pow", "sigmoid", "sin", "sqrt", "sub", "tanh", "true_divide", "where"]
 divide = div
 # PyTorch's aliases
 absolute, negative, multiply, subtract = abs, neg, mul, sub
@@ -703,7 +703,8 @@ METHODS = {  # the Tensor's operators and methods from this family
     "__gt__": _comparison(Gt), "__ge__": _comparison(Ge),
     "add": add, "sub": sub, "mul": mul, "div": div, "divide": div, "true_divide": true_divide, "pow": pow, "neg": neg,
     "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sin": sin, "cos": cos, "tanh": tanh, "sigmoid": sigmoid,
-    "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "clip": clip, "clamp": clip,
+    "erf": erf, "lerp": lerp, "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin,
+    "clip": clip, "clamp": clip,
     "clamp_min": clamp_min, "clamp_max": clamp_max,
     "absolute": abs, "negative": neg, "multiply": mul, "subtract": sub, "greater": gt, "greater_equal": ge,
     "less": lt, "less_equal": le, "not_equal": ne,

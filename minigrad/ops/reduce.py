@@ -711,8 +711,9 @@ def nanmedian(input, dim=None, keepdim=None, *, axis=None, keepdims=None):  # no
     return Nanmedian.apply(x, tuple(range(x.ndim)), False)
 
 
-__all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax", "max",
-           "mean", "median", "min", "nanmean", "nanmedian", "nansum", "prod", "softmax", "std", "std_mean", "sum", "var", "var_mean"]
+__all__ = ["all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "count_nonzero", "logsumexp", "log_softmax",
+           "max", "mean", "median", "min", "nanmean", "nanmedian", "nansum", "prod", "softmax", "std", "std_mean",
+           "sum", "var", "var_mean"]
 METHODS = {"sum": sum, "mean": mean, "var": var, "std": std, "max": max, "min": min, "amax": amax, "amin": amin,
            "logsumexp": logsumexp, "softmax": softmax, "log_softmax": log_softmax, "argmax": argmax, "argmin": argmin,
            "prod": prod, "nansum": nansum, "nanmean": nanmean, "all": all, "any": any, "count_nonzero": count_nonzero,

@@ -604,9 +604,9 @@ def atleast_3d(*tensors):
     return _atleast("atleast_3d", shape_of, tensors)
 
 
-__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cat", "clone", "concat", "concatenate", "contiguous", "expand", "flatten", "gather",
-           "getitem", "index_put", "pad", "permute", "reshape", "split", "squeeze", "stack", "t", "transpose", "unbind",
-           "unsqueeze", "view"]
+__all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "cat", "clone", "concat", "concatenate",
+           "contiguous", "expand", "flatten", "gather", "getitem", "index_put", "pad", "permute", "reshape", "split",
+           "squeeze", "stack", "t", "transpose", "unbind", "unsqueeze", "view"]
 METHODS = {"__getitem__": getitem, "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
            "expand": expand, "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze,
            "flatten": flatten, "pad": pad, "split": split, "clone": clone, "contiguous": contiguous, "gather": gather,

@@ -338,6 +338,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out if len(out) > 1 else out[0]
 
 
-__all__ = ["argsort", "bucketize", "kthvalue", "mode", "msort", "searchsorted", "sort", "topk", "unique", "unique_consecutive"]
+__all__ = ["argsort", "bucketize", "kthvalue", "mode", "msort", "searchsorted", "sort", "topk", "unique",
+           "unique_consecutive"]
 METHODS = {"sort": sort, "argsort": argsort, "msort": msort, "topk": topk, "kthvalue": kthvalue, "mode": mode,
            "unique": unique, "unique_consecutive": unique_consecutive}
