@@ -39,6 +39,8 @@ BAD_CALLS = {
     "nanmedian_bool": lambda m: m.nanmedian(m.tensor([True, False])),
     "nanmedian_empty_dim": lambda m: m.nanmedian(m.zeros(0, 2), 0),
     "nanmedian_keepdim_without_dim": lambda m: m.nanmedian(m.ones(2, 3), keepdim=True),
+    "median_keepdim_without_dim": lambda m: m.median(m.ones(2, 3), keepdim=True),
+    "median_method_keepdim_without_dim": lambda m: m.ones(2, 3).median(keepdim=False),
     "nanmedian_dim_range": lambda m: m.nanmedian(m.ones(2, 3), 2),
     "unique_consecutive_dim_range": lambda m: m.unique_consecutive(m.ones(2, 3), dim=-3),
     "unique_consecutive_0d_dim": lambda m: m.unique_consecutive(m.tensor(1.0), dim=0),

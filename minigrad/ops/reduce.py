@@ -685,13 +685,16 @@ def count_nonzero(input, dim=None, *, axis=None):  # noqa: A002
     return CountNonzero.apply(x, axes)
 
 
-def median(input, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A002
+def median(input, dim=None, keepdim=None, *, axis=None, keepdims=None):  # noqa: A002
     """median(x): the lower of the two middle values of every element (nan if any is nan), its gradient shared by
     the elements equal to it; median(x, dim): (values, indices) along dim (minigrad.ops.sort)."""
     x = _not_for("median", lift(input), "b")
     if dim is not None or axis is not None:
         from .sort import median_along
-        return median_along(x, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
+        return median_along(x, dim if axis is None else axis, bool(keepdim if keepdims is None else keepdims))
+    if keepdim is not None or keepdims is not None:
+        raise TypeError("median(): keepdim needs a dim (as PyTorch); give one, e.g. median(x, dim=-1, keepdim=True), "
+                        "or leave keepdim out for the median of every element")
     return Median.apply(x, tuple(range(x.ndim)), False)
 
 
