@@ -424,15 +424,8 @@ class Module:
     def to(self, *args, dtype=None, device=None, non_blocking=False):
         """Cast floating-point parameters and buffers in place and return self, as PyTorch's Module.to: `to(dtype)`,
         `to(tensor)` (its dtype), `to('cpu')` (minigrad's only device: nothing moves), `to('cpu', dtype)`."""
-        from ..ops.creation import _check_device, _is_device
-        for arg in args:
-            if isinstance(arg, Tensor):
-                dtype = arg.data.dtype
-            elif _is_device(arg):
-                device = arg
-            else:
-                dtype = arg
-        _check_device(device)
+        from ..ops.creation import target_dtype
+        dtype = target_dtype(args, dtype, device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

@@ -273,9 +273,9 @@ def _check_device(device):
         raise RuntimeError(f"to: minigrad runs on the CPU only; device {device!r} is not available")
 
 
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """self as another dtype: `to(dtype)`, `to(other)` (other's dtype), `to('cpu')` or `to('cpu', dtype)`; self
-    itself when nothing changes (as PyTorch), else a differentiable cast. Only the CPU exists."""
+def target_dtype(args, dtype=None, device=None):
+    """The dtype that `to`'s arguments ask for (None: keep it), read as PyTorch's Tensor.to and Module.to read them:
+    positional dtypes, device names and tensors (whose dtype is taken); a device other than the CPU is an error."""
     for arg in args:
         if isinstance(arg, Tensor):
             dtype = arg.data.dtype
@@ -284,6 +284,13 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         else:
             dtype = arg
     _check_device(device)
+    return dtype
+
+
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """self as another dtype: `to(dtype)`, `to(other)` (other's dtype), `to('cpu')` or `to('cpu', dtype)`; self
+    itself when nothing changes (as PyTorch), else a differentiable cast. Only the CPU exists."""
+    dtype = target_dtype(args, dtype, device)
     return _convert(self, self.data.dtype if dtype is None else dtype, copy)
 
 
