@@ -209,6 +209,16 @@ def test_an_update_with_alpha_needs_no_temporary_the_size_of_its_target():
     assert peak < p.data.nbytes / 4, peak
 
 
+def test_an_update_with_alpha_from_an_overlapping_view_reads_the_value_before_writing():
+    """Formed in blocks, alpha * value must still be read whole before the target is written when the two overlap
+    (x[1:] -= 2 * x[:-1]), as NumPy's as-if-copied ufuncs and the out-of-place op give: larger than one block here."""
+    base = np.arange(200_000, dtype=np.float64)
+    x = mg.Tensor(base.copy())
+    with mg.no_grad():
+        x[1:].sub_(x[:-1], alpha=2)
+    np.testing.assert_array_equal(x.numpy()[1:], base[1:] - 2 * base[:-1])
+
+
 def test_detach_shares_data_and_leaves_the_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -69,6 +69,8 @@ class _ScaledInPlace(Function):
         try:
             v = value.data if value.shape == t.shape else np.broadcast_to(value.data, t.shape)
             rows = max(1, _BLOCK * len(t) // t.size) if t.ndim and t.size else 1
+            if np.may_share_memory(t, v):
+                rows = max(len(t), 1)  # value aliases the target: scale all of it before writing (as-if a copy)
             for block in ((slice(i, i + rows),) for i in range(0, len(t), rows)) if t.ndim else [...]:
                 _ScaledInPlace._update(ctx.op.ufunc, t[block], v[block], alpha)
         except (ValueError, TypeError) as e:
