@@ -289,3 +289,61 @@ def test_any_integer_batch_size_below_one_is_refused_and_any_other_batches(batch
     for size in (batch_size, np.int64(batch_size)):  # NumPy integers are integers too
         sizes = [len(b) for _, b in data.DataLoader(X, y, size)]
         assert sum(sizes) == 13 and all(s == batch_size for s in sizes[:-1]) and 0 < sizes[-1] <= batch_size
+
+
+# ---- PyTorch's form: DataLoader(dataset, batch_size=1, ...) -------------------------------------------------------
+class _Squares:
+    """A map-style dataset as a PyTorch user writes one: sample i is (features, label, info)."""
+
+    def __len__(self):
+        return 7
+
+    def __getitem__(self, i):
+        return np.full(3, i, np.float32), i * i, {"half": i / 2}
+
+
+def _as_lists(batches):
+    return [[np.asarray(getattr(t, "numpy", lambda t=t: t)()).tolist() for t in b] for b in batches]
+
+
+def test_a_tensor_dataset_loads_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader as TorchLoader, TensorDataset as TorchTensorDataset
+    X, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    for args, kwargs in [((), {}), ((4,), {}), ((), {"batch_size": 4, "drop_last": True})]:
+        got = list(mg.data.DataLoader(mg.data.TensorDataset(mg.tensor(X), y), *args, **kwargs))
+        want = list(TorchLoader(TorchTensorDataset(torch.from_numpy(X), torch.from_numpy(y)), *args, **kwargs))
+        assert _as_lists(got) == _as_lists(want)
+        assert all(isinstance(b, list) and b[0].dtype == np.float32 and b[1].dtype == np.int64 for b in got)
+    assert len(mg.data.DataLoader(mg.data.TensorDataset(X, y), batch_size=4)) == 3
+    with pytest.raises(ValueError, match="same size in their first dimension"):
+        mg.data.TensorDataset(X, y[:3])
+
+
+def test_any_map_style_dataset_is_collated_as_pytorchs_default_collate():
+    torch = pytest.importorskip("torch")
+    got = list(mg.data.DataLoader(_Squares(), batch_size=3))
+    want = list(torch.utils.data.DataLoader(_Squares(), batch_size=3))
+    assert len(got) == len(want) == 3
+    for (gx, gy, ginfo), (wx, wy, winfo) in zip(got, want):
+        np.testing.assert_array_equal(gx.numpy(), wx.numpy())
+        np.testing.assert_array_equal(gy.numpy(), wy.numpy())
+        np.testing.assert_array_equal(ginfo["half"].numpy(), winfo["half"].numpy())
+        assert (gx.dtype, gy.dtype, ginfo["half"].dtype) == (np.float32, np.int64, np.float64)  # as torch's
+
+
+def test_a_shuffled_dataset_loader_draws_from_the_generator():
+    ds = mg.data.TensorDataset(np.arange(10), np.arange(10) * 10)
+    first = [b[0].numpy().tolist() for b in mg.data.DataLoader(ds, 4, shuffle=True, rng=np.random.default_rng(3))]
+    again = [b[0].numpy().tolist() for b in mg.data.DataLoader(ds, 4, shuffle=True, rng=np.random.default_rng(3))]
+    assert first == again and sorted(sum(first, [])) == list(range(10)) and first != [[0, 1, 2, 3], [4, 5, 6, 7],
+                                                                                        [8, 9]]
+    for batch in mg.data.DataLoader(ds, 4, shuffle=True):
+        np.testing.assert_array_equal(batch[1].numpy(), batch[0].numpy() * 10)  # fields stay paired
+
+
+def test_dataloader_arguments_are_checked():
+    with pytest.raises(TypeError, match="give the labels with the inputs"):
+        mg.data.DataLoader(np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="a dataset holds its own labels"):
+        mg.data.DataLoader(mg.data.TensorDataset(np.zeros(4)), np.zeros(4))

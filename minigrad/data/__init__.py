@@ -3,8 +3,11 @@
 - `load_digits()`: the UCI handwritten digits (8x8 images), shipped inside the package: no download.
 - `load_mnist(root)`, `load_fashion_mnist(root)`: the 28x28 IDX files, read from `root` or downloaded
   into it (checksummed, atomic).
-- `DataLoader(X, y, batch_size)`: mini-batches of tensors, optionally shuffled by a seeded generator.
+- `DataLoader(X, y, batch_size)`: mini-batches of tensors, optionally shuffled by a seeded generator; also
+  PyTorch's form `DataLoader(dataset, batch_size=1, shuffle=False)` over a `TensorDataset` or any map-style
+  dataset (an object with `__getitem__` and `__len__`).
 """
+import collections.abc
 import gzip
 import hashlib
 import numbers
@@ -19,7 +22,8 @@ import numpy as np
 from ..serialization import atomic_write
 from ..tensor import Tensor, default_rng
 
-__all__ = ["Dataset", "load_digits", "load_mnist", "load_fashion_mnist", "read_idx", "parse_idx", "DataLoader"]
+__all__ = ["Dataset", "load_digits", "load_mnist", "load_fashion_mnist", "read_idx", "parse_idx", "DataLoader",
+           "TensorDataset", "default_collate"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS_FILE = os.path.join(_HERE, "digits.csv.gz")
@@ -231,15 +235,82 @@ def load_fashion_mnist(root=None, download=True):
 
 
 # ---- batches ------------------------------------------------------------------------------------
+class TensorDataset:
+    """Samples of equal-length tensors or arrays, sample i being (t[i] for each t), as torch.utils.data.TensorDataset."""
+
+    def __init__(self, *tensors):
+        self.tensors = tuple(np.asarray(t.data if isinstance(t, Tensor) else t) for t in tensors)
+        sizes = {len(t) if t.ndim else None for t in self.tensors}
+        if not tensors or len(sizes) != 1 or None in sizes:
+            raise ValueError(f"TensorDataset: give tensors of the same size in their first dimension, got shapes "
+                             f"{[t.shape for t in self.tensors]}")
+
+    def __len__(self):
+        return len(self.tensors[0])
+
+    def __getitem__(self, index):
+        return tuple(Tensor(t[index]) for t in self.tensors)
+
+
+def _is_dataset(obj):
+    return hasattr(obj, "__getitem__") and hasattr(obj, "__len__") and not isinstance(
+        obj, (np.ndarray, Tensor, list, tuple))
+
+
+def default_collate(samples):
+    """One batch from a list of samples, as PyTorch's default_collate: tensors, arrays and numbers are stacked into
+    a Tensor (Python floats as float64, ints as int64), tuples and lists field by field (a list), dicts key by key."""
+    first = samples[0]
+    if isinstance(first, (Tensor, np.ndarray, np.generic, numbers.Number)):
+        arrays = [s.data if isinstance(s, Tensor) else s for s in samples]
+        stacked = np.stack([np.asarray(a) for a in arrays])
+        if isinstance(first, float):
+            stacked = stacked.astype(np.float64)
+        return Tensor(stacked)
+    if isinstance(first, collections.abc.Mapping):
+        return {key: default_collate([s[key] for s in samples]) for key in first}
+    if isinstance(first, (tuple, list)):
+        if any(len(s) != len(first) for s in samples):
+            raise RuntimeError("default_collate: each element in a batch should be of equal size")
+        return [default_collate(list(field)) for field in zip(*samples)]
+    raise TypeError(f"default_collate: a batch must hold tensors, arrays, numbers, dicts or lists; found "
+                    f"{type(first).__name__}")
+
+
+class _Default(int):
+    """A default batch size that says so in the signature (a batch_size of None is refused, as PyTorch reads it as
+    'no batching')."""
+
+    def __repr__(self):
+        return f"{int(self)} (1 for a dataset)"
+
+
 class DataLoader:
     """Mini-batches `(X_batch, y_batch)` as Tensors.
 
     shuffle=True draws a new permutation every epoch (every `iter()`) from `rng` (default: the
     generator seeded by `mg.manual_seed`), so the same seed gives the same batches. drop_last=True
     skips a final batch smaller than batch_size.
+
+    PyTorch's form, `DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False)`, takes a TensorDataset or
+    any map-style dataset (`__getitem__` and `__len__`) and yields what `collate_fn` (default_collate) makes of the
+    samples of each batch (for a TensorDataset of (X, y): a list [X_batch, y_batch]).
     """
 
-    def __init__(self, X, y, batch_size=32, shuffle=False, rng=None, drop_last=False):
+    def __init__(self, X, y=None, batch_size=_Default(32), shuffle=False, rng=None, drop_last=False, collate_fn=None):
+        self.dataset = None
+        if _is_dataset(X):
+            if y is not None:  # DataLoader(dataset, 64): PyTorch's second argument is the batch size
+                if not isinstance(batch_size, _Default) or not isinstance(y, numbers.Integral):
+                    raise TypeError("DataLoader: a dataset holds its own labels; give DataLoader(dataset, batch_size)")
+                batch_size, y = y, None
+            self.dataset, self.collate_fn = X, collate_fn or default_collate
+            X = y = np.arange(len(X))  # the batches are drawn as positions, then fetched from the dataset
+        elif y is None:
+            raise TypeError("DataLoader: give the labels with the inputs, DataLoader(X, y, batch_size), or a dataset, "
+                            "DataLoader(TensorDataset(X, y), batch_size)")
+        if isinstance(batch_size, _Default):
+            batch_size = 1 if self.dataset is not None else int(batch_size)  # PyTorch's default for a dataset
         self.X, self.y = np.asarray(X), np.asarray(y)
         if len(self.X) != len(self.y):
             raise ValueError(f"DataLoader: X has {len(self.X)} rows but y has {len(self.y)}; they must match")
@@ -253,6 +324,11 @@ class DataLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def __iter__(self):
+        if self.dataset is not None:
+            positions = DataLoader(self.X, self.y, self.batch_size, self.shuffle, self.rng, self.drop_last)
+            for index, _ in positions:
+                yield self._fetch(index.data)
+            return
         n = len(self.X)
         order = (self.rng or default_rng()).permutation(n) if self.shuffle else None
         # task 4.6: mini-batches
@@ -264,3 +340,9 @@ class DataLoader:
                 index = order[start:start + self.batch_size]
             yield Tensor(self.X[index]), Tensor(self.y[index])
         # end task
+
+    def _fetch(self, index):
+        """The batch of the dataset's samples at these positions."""
+        if isinstance(self.dataset, TensorDataset) and self.collate_fn is default_collate:
+            return [Tensor(t[index]) for t in self.dataset.tensors]  # what default_collate gives, without the loop
+        return self.collate_fn([self.dataset[int(i)] for i in index])
