@@ -253,36 +253,45 @@ def fit(model, dataset, epochs, batch_size=100, lr=1e-2, name="model", start_epo
     Shuffling, initialisation and dropout all draw from the generator of `mg.manual_seed`, so the same
     seed gives the same run, and a checkpoint (which stores that generator) resumes it exactly.
     on_epoch(epoch, model, opt, sched, history) is called after each epoch (checkpointing)."""
+    def objective(logits, yb):
+        return F.cross_entropy(logits, yb), int((logits.data.argmax(axis=1) == yb.data).sum())
+    loader = data.DataLoader(dataset.X_train, dataset.y_train, batch_size, shuffle=True)
+    return train_epochs(model, loader, objective, lambda: accuracy(model, dataset.X_test, dataset.y_test), epochs,
+                        lr, name, start_epoch, opt, sched, history, on_epoch, out, progress)
+
+
+def train_epochs(model, loader, objective, evaluate, epochs, lr, name, start_epoch, opt, sched, history, on_epoch,
+                 out, progress):
+    """The epoch loop of `fit` and `fit_sequences`: objective(logits, targets) gives the batch's loss and how many
+    of its examples are right, evaluate() the test accuracy; each epoch prints and records (history) the loss,
+    train and test accuracy, wall and CPU time, then calls on_epoch."""
     out = out or sys.stdout
     if opt is None:
         opt, sched = make_optimizer(model, lr, epochs)
-    history = history or {"loss": [], "train_acc": [], "test_acc": [], "time": []}
-    loader = data.DataLoader(dataset.X_train, dataset.y_train, batch_size, shuffle=True)
+    history = history or {"loss": [], "train_acc": [], "test_acc": [], "time": [], "cpu_time": []}
     for epoch in range(start_epoch, epochs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.train()
         bar = Progress(len(loader), f"{name} {epoch + 1}/{epochs}") if progress else None
         total_loss, correct, seen = 0.0, 0, 0
         for xb, yb in loader:
             opt.zero_grad()
-            logits = model(xb)
-            loss = F.cross_entropy(logits, yb)
+            loss, right = objective(model(xb), yb)
             loss.backward()
             opt.step()
-            n = len(yb)
-            total_loss += loss.item() * n
-            correct += int((logits.data.argmax(axis=1) == yb.data).sum())
-            seen += n
+            total_loss += loss.item() * len(yb)
+            correct += right
+            seen += len(yb)
             if bar:
                 bar.update(f"loss {total_loss / seen:.4f}")
         if bar:
             bar.close()
         sched.step()
-        test_acc = accuracy(model, dataset.X_test, dataset.y_test)
-        elapsed = time.perf_counter() - start
+        test_acc = evaluate()
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         for key, value in (("loss", total_loss / seen), ("train_acc", correct / seen), ("test_acc", test_acc),
-                           ("time", elapsed)):
-            history[key].append(value)
+                           ("time", elapsed), ("cpu_time", cpu)):
+            history.setdefault(key, []).append(value)
         print(f"{name}  epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {total_loss / seen:.4f}  "
               f"train acc {100 * correct / seen:6.2f}%  test acc {100 * test_acc:6.2f}%  {elapsed:5.2f}s",
               file=out, flush=True)
@@ -463,43 +472,14 @@ def fit_sequences(model, task, epochs, batch_size=64, lr=1e-3, name="model", sta
     right in every token when each is predicted from the true prefix (teacher forcing), on the training batches;
     test acc, the exact-sequence accuracy of answers generated greedily for the held-out prompts."""
     from .models import sequence_accuracy, sequence_loss
-    out = out or sys.stdout
-    if opt is None:
-        opt, sched = make_optimizer(model, lr, epochs)
-    history = history or {"loss": [], "train_acc": [], "test_acc": [], "time": [], "cpu_time": []}
+
+    def objective(logits, yb):
+        answer = yb.data != -1
+        right = (logits.data.argmax(axis=-1) == yb.data) | ~answer
+        return sequence_loss(logits, yb), int(right.all(axis=1).sum())
     loader = data.DataLoader(task.X_train, task.Y_train, batch_size, shuffle=True)
-    for epoch in range(start_epoch, epochs):
-        start, cpu = time.perf_counter(), time.process_time()
-        model.train()
-        bar = Progress(len(loader), f"{name} {epoch + 1}/{epochs}") if progress else None
-        total_loss, correct, seen = 0.0, 0, 0
-        for xb, yb in loader:
-            opt.zero_grad()
-            logits = model(xb)
-            loss = sequence_loss(logits, yb)
-            loss.backward()
-            opt.step()
-            answer = yb.data != -1
-            right = (logits.data.argmax(axis=-1) == yb.data) | ~answer
-            total_loss += loss.item() * len(yb)
-            correct += int(right.all(axis=1).sum())
-            seen += len(yb)
-            if bar:
-                bar.update(f"loss {total_loss / seen:.4f}")
-        if bar:
-            bar.close()
-        sched.step()
-        test_acc = sequence_accuracy(model, task)
-        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-        for key, value in (("loss", total_loss / seen), ("train_acc", correct / seen), ("test_acc", test_acc),
-                           ("time", elapsed), ("cpu_time", cpu)):
-            history.setdefault(key, []).append(value)
-        print(f"{name}  epoch {epoch + 1:>{len(str(epochs))}}/{epochs}  loss {total_loss / seen:.4f}  "
-              f"train acc {100 * correct / seen:6.2f}%  test acc {100 * test_acc:6.2f}%  {elapsed:5.2f}s",
-              file=out, flush=True)
-        if on_epoch is not None:
-            on_epoch(epoch + 1, model, opt, sched, history)
-    return history
+    return train_epochs(model, loader, objective, lambda: sequence_accuracy(model, task), epochs, lr, name,
+                        start_epoch, opt, sched, history, on_epoch, out, progress)
 
 
 def cmd_train_sequences(args, out):
